@@ -1,0 +1,196 @@
+//! `fbgate dev` and `fbgate sim`: zero-configuration development.
+//!
+//! `fbgate dev` keeps everything under the data directory (`./fbgate-data/` by default): the
+//! SQLite database, a generated master key and operator token (files readable by the owner
+//! only), and the keys of a ready `dev` environment, so that every start prints working keys.
+//! None of this is fit for production, and the banner says so.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+
+use super::emulator;
+use crate::app::{Application, shutdown_signal};
+use crate::config::Config;
+use crate::domain::Context;
+use crate::domain::api_keys::{self, Mode};
+use crate::domain::environments::{self, NewEnvironment};
+use crate::store::ApiKeyKind;
+use crate::telemetry;
+use crate::vault::{MasterKey, SecretString};
+
+const DEV_ENVIRONMENT: &str = "dev";
+
+/// Writes `contents` to a new file readable and writable by the owner only.
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    file.write_all(contents.as_bytes())?;
+    Ok(())
+}
+
+/// Reads a secret from `path`, or generates one with `generate` and saves it (mode 0600).
+fn read_or_create(
+    path: &Path,
+    what: &str,
+    generate: impl FnOnce() -> anyhow::Result<SecretString>,
+) -> anyhow::Result<SecretString> {
+    if path.exists() {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        return Ok(SecretString::new(text.trim().to_owned()));
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let value = generate()?;
+    write_private(path, value.expose())?;
+    eprintln!(
+        "warning: generated a development {what} in {} (mode 0600); never use it in production",
+        path.display()
+    );
+    Ok(value)
+}
+
+/// The development master key file, created on first use.
+pub fn ensure_dev_master_key(data_dir: &Path) -> anyhow::Result<SecretString> {
+    read_or_create(&data_dir.join("master.key"), "master key", || {
+        Ok(MasterKey::generate()?.1)
+    })
+}
+
+fn ensure_dev_admin_token(data_dir: &Path) -> anyhow::Result<SecretString> {
+    read_or_create(&data_dir.join("admin-token"), "operator token", || {
+        let mut bytes = [0u8; 32];
+        rand::fill(&mut bytes);
+        Ok(SecretString::new(format!(
+            "fbgate_admin_{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+        )))
+    })
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct DevKeys {
+    environment_id: String,
+    secret_key: String,
+    publishable_key: String,
+}
+
+/// Makes sure the `dev` environment exists and that its keys are on disk; returns them.
+async fn ensure_dev_environment(ctx: &Context, data_dir: &Path) -> anyhow::Result<DevKeys> {
+    let path: PathBuf = data_dir.join("dev-environment.json");
+    let existing = environments::get_by_slug(ctx, DEV_ENVIRONMENT).await?;
+    if let Some(env) = &existing
+        && let Ok(text) = std::fs::read_to_string(&path)
+        && let Ok(keys) = serde_json::from_str::<DevKeys>(&text)
+        && keys.environment_id == env.id
+    {
+        return Ok(keys);
+    }
+    let keys = match existing {
+        Some(env) => {
+            // The key file was lost: mint fresh keys rather than leave the developer without.
+            let secret = api_keys::create(ctx, &env.id, ApiKeyKind::Secret).await?;
+            let publishable = api_keys::create(ctx, &env.id, ApiKeyKind::Publishable).await?;
+            DevKeys {
+                environment_id: env.id,
+                secret_key: secret.text.expose().clone(),
+                publishable_key: publishable.text.expose().clone(),
+            }
+        }
+        None => {
+            let new =
+                NewEnvironment::parse(DEV_ENVIRONMENT, Some("Development"), Some(Mode::Test))?;
+            let created = environments::create(ctx, new).await?;
+            DevKeys {
+                environment_id: created.environment.id.clone(),
+                secret_key: created.secret_key.expose().clone(),
+                publishable_key: created.publishable_key.expose().clone(),
+            }
+        }
+    };
+    write_private(&path, &serde_json::to_string_pretty(&keys)?)?;
+    Ok(keys)
+}
+
+/// `fbgate dev`.
+pub async fn run(config_file: Option<&Path>, sim_listen: SocketAddr) -> anyhow::Result<()> {
+    let mut config = Config::load(config_file)?;
+    telemetry::init(config.log_format, &config.log_filter);
+    if config.master_key.is_none() {
+        config.master_key = Some(ensure_dev_master_key(&config.data_dir)?);
+    }
+    if config.admin_token.is_none() {
+        config.admin_token = Some(ensure_dev_admin_token(&config.data_dir)?);
+    }
+    let admin_token = config.admin_token.clone();
+    let data_dir = config.data_dir.clone();
+    let public_url = config.public_base().to_owned();
+
+    let sim_listener = TcpListener::bind(sim_listen)
+        .await
+        .with_context(|| format!("cannot start the Facebook emulator on {sim_listen}"))?;
+    let sim_addr = sim_listener.local_addr()?;
+    tokio::spawn(emulator::serve(sim_listener, shutdown_signal()));
+
+    let app = Application::build(config).await?;
+    let keys = ensure_dev_environment(app.context(), &data_dir).await?;
+    let addr = app.local_addr();
+    println!();
+    println!(
+        "  fbgate dev is running (development only: keys are stored in {})",
+        data_dir.display()
+    );
+    println!();
+    println!("  API            http://{addr}  (public URL {public_url})");
+    println!("  API reference  http://{addr}/docs");
+    println!(
+        "  Facebook emulator  http://{sim_addr}  (demo app {})",
+        emulator::DEMO_APP_ID
+    );
+    println!();
+    println!(
+        "  environment    {DEV_ENVIRONMENT} ({})",
+        keys.environment_id
+    );
+    println!("  secret key     {}", keys.secret_key);
+    println!("  publishable    {}", keys.publishable_key);
+    if let Some(token) = &admin_token {
+        println!("  operator token {}", token.expose());
+    }
+    println!();
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+/// `fbgate sim`.
+pub async fn run_sim_alone(listen: SocketAddr) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    println!("Facebook emulator on http://{addr}");
+    println!(
+        "  demo app id {}  secret {}",
+        emulator::DEMO_APP_ID,
+        emulator::DEMO_APP_SECRET
+    );
+    println!("  control API http://{addr}/_sim/  (see docs/emulator.md)");
+    emulator::serve(listener, shutdown_signal()).await;
+    Ok(())
+}

@@ -1,0 +1,14 @@
+//! fbgate's integration tests: one binary that starts the real server on port 0 and talks HTTP
+//! to it the way clients do. Tests that touch storage run once on SQLite and once on PostgreSQL
+//! (the latter when `FBGATE_TEST_POSTGRES_URL` is set, as CI always does).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+
+mod api_keys;
+mod cli;
+mod environments;
+mod errors;
+mod operations;
+mod vault;
