@@ -178,3 +178,65 @@ fn environments_are_created_and_the_master_key_rotated_from_the_cli() {
     );
     assert!(with_new.status.success(), "{}", stderr(&with_new));
 }
+
+#[tokio::test]
+async fn dev_runs_with_zero_configuration_and_keeps_its_keys_private() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_fbgate"))
+        .args(["dev", "--sim-listen", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("FBGATE_LISTEN", "127.0.0.1:0")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut api, mut secret_key) = (None, None);
+    let read = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            match words.as_slice() {
+                ["API", url, ..] if url.starts_with("http") => api = Some((*url).to_owned()),
+                ["secret", "key", key] => secret_key = Some((*key).to_owned()),
+                ["publishable", ..] => break,
+                _ => {}
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(60), read)
+        .await
+        .expect("dev prints its banner");
+    let api = api.expect("API address printed");
+    let secret_key = secret_key.expect("secret key printed");
+    assert!(secret_key.starts_with("sk_test_"));
+
+    let client = reqwest::Client::new();
+    let ready = client.get(format!("{api}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), reqwest::StatusCode::OK);
+    let docs = client.get(format!("{api}/docs/")).send().await.unwrap();
+    assert_eq!(docs.status(), reqwest::StatusCode::OK);
+    let keys = client
+        .get(format!("{api}/v1/api-keys"))
+        .bearer_auth(&secret_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(keys.status(), reqwest::StatusCode::OK);
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for file in ["master.key", "admin-token", "dev-environment.json"] {
+            let mode = std::fs::metadata(dir.path().join("fbgate-data").join(file))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{file}");
+        }
+    }
+    child.kill().await.unwrap();
+}
