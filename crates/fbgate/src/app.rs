@@ -65,6 +65,7 @@ pub struct Application {
     listener: TcpListener,
     local_addr: SocketAddr,
     state: AppState,
+    router: axum::Router,
 }
 
 /// Opens the store described by `config`.
@@ -88,6 +89,24 @@ impl Application {
         migrations: Migrations,
         clock: SharedClock,
     ) -> Result<Self, StartError> {
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| StartError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        Self::build_on(config, listener, migrations, clock).await
+    }
+
+    /// Builds the application on an already bound listener (tests bind first, to know the port
+    /// that goes into the public URL).
+    pub async fn build_on(
+        config: Config,
+        listener: TcpListener,
+        migrations: Migrations,
+        clock: SharedClock,
+    ) -> Result<Self, StartError> {
         let master_key = match &config.master_key {
             Some(text) => MasterKey::from_base64(text.expose()).map_err(StartError::MasterKey)?,
             None => return Err(StartError::NoMasterKey),
@@ -104,13 +123,6 @@ impl Application {
         }
         let vault = Vault::new(master_key, store.clone());
         let metrics = http::metrics_handle().ok_or(StartError::Metrics)?;
-        let listener =
-            TcpListener::bind(config.listen)
-                .await
-                .map_err(|source| StartError::Bind {
-                    addr: config.listen,
-                    source,
-                })?;
         let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
             addr: config.listen,
             source,
@@ -120,15 +132,17 @@ impl Application {
             .as_ref()
             .map(|token| api_keys::hash_key(token.expose()));
         let state = AppState {
-            ctx: Context::new(store, vault, clock),
+            ctx: Context::new(store, vault, clock, config.domain_settings()),
             config: Arc::new(config),
             metrics,
             admin_token_hash,
         };
+        let router = http::router(state.clone());
         Ok(Self {
             listener,
             local_addr,
             state,
+            router,
         })
     }
 
@@ -161,10 +175,10 @@ impl Application {
                 metrics.run_upkeep();
             }
         });
-        let app = http::router(self.state);
         let served = axum::serve(
             self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await;

@@ -25,3 +25,31 @@ impl Clock for SystemClock {
 
 /// A shared clock handle.
 pub type SharedClock = Arc<dyn Clock>;
+
+/// The system clock plus an offset that tests move forward, to expire states, codes and
+/// sessions without waiting. Time still flows, so creation order stays meaningful.
+#[derive(Debug, Default)]
+pub struct AdjustableClock {
+    offset: std::sync::Mutex<std::time::Duration>,
+}
+
+impl AdjustableClock {
+    /// A clock that reads the system time until moved.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, by: std::time::Duration) {
+        if let Ok(mut offset) = self.offset.lock() {
+            *offset += by;
+        }
+    }
+}
+
+impl Clock for AdjustableClock {
+    fn now(&self) -> OffsetDateTime {
+        let offset = self.offset.lock().map(|o| *o).unwrap_or_default();
+        SystemClock.now() + offset
+    }
+}

@@ -32,6 +32,7 @@ const SETTINGS: &[&str] = &[
     "data_dir",
     "body_limit_bytes",
     "request_timeout_secs",
+    "session_ttl_secs",
 ];
 
 /// A configuration value that cannot be used; the message names the setting.
@@ -90,6 +91,7 @@ struct RawConfig {
     data_dir: PathBuf,
     body_limit_bytes: usize,
     request_timeout_secs: u64,
+    session_ttl_secs: u64,
 }
 
 impl Default for RawConfig {
@@ -109,6 +111,7 @@ impl Default for RawConfig {
             data_dir: PathBuf::from("fbgate-data"),
             body_limit_bytes: 1024 * 1024,
             request_timeout_secs: 30,
+            session_ttl_secs: 30 * 24 * 60 * 60,
         }
     }
 }
@@ -136,8 +139,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Largest accepted request body.
     pub body_limit_bytes: usize,
-    /// Time after which a request is answered with 408/503 instead of hanging.
+    /// Time after which a request is answered with 408 instead of hanging.
     pub request_timeout: Duration,
+    /// How long a session lasts before the user must sign in again.
+    pub session_ttl: Duration,
 }
 
 impl Config {
@@ -225,6 +230,12 @@ impl Config {
         if raw.request_timeout_secs == 0 {
             return Err(invalid("request_timeout_secs", "must be at least 1"));
         }
+        if !(60..=366 * 24 * 60 * 60).contains(&raw.session_ttl_secs) {
+            return Err(invalid(
+                "session_ttl_secs",
+                "must be between 60 and 31622400 (366 days)",
+            ));
+        }
         tracing_subscriber::EnvFilter::try_new(&raw.log)
             .map_err(|e| invalid("log", format!("not a valid log filter ({e})")))?;
 
@@ -240,7 +251,16 @@ impl Config {
             data_dir: raw.data_dir,
             body_limit_bytes: raw.body_limit_bytes,
             request_timeout: Duration::from_secs(raw.request_timeout_secs),
+            session_ttl: Duration::from_secs(raw.session_ttl_secs),
         })
+    }
+
+    /// The settings domain operations read.
+    pub fn domain_settings(&self) -> crate::domain::Settings {
+        crate::domain::Settings {
+            issuer: self.public_base().to_owned(),
+            session_ttl: self.session_ttl,
+        }
     }
 
     /// The public URL as text, without a trailing slash, for building URLs.

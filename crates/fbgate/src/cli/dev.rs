@@ -146,7 +146,11 @@ pub async fn run(config_file: Option<&Path>, sim_listen: SocketAddr) -> anyhow::
         .await
         .with_context(|| format!("cannot start the Facebook emulator on {sim_listen}"))?;
     let sim_addr = sim_listener.local_addr()?;
-    tokio::spawn(emulator::serve(sim_listener, shutdown_signal()));
+    tokio::spawn(async move {
+        if let Err(error) = emulator::serve(sim_listener, shutdown_signal()).await {
+            tracing::error!(%error, "the Facebook emulator stopped");
+        }
+    });
 
     let app = Application::build(config).await?;
     let keys = ensure_dev_environment(app.context(), &data_dir).await?;
@@ -191,6 +195,6 @@ pub async fn run_sim_alone(listen: SocketAddr) -> anyhow::Result<()> {
         emulator::DEMO_APP_SECRET
     );
     println!("  control API http://{addr}/_sim/  (see docs/emulator.md)");
-    emulator::serve(listener, shutdown_signal()).await;
+    emulator::serve(listener, shutdown_signal()).await?;
     Ok(())
 }

@@ -1,14 +1,16 @@
-//! The Facebook emulator as `fbgate dev` and `fbgate sim` run it. TEMPORARY STUB while crates/sim lands.
+//! The Facebook emulator as `fbgate dev` and `fbgate sim` run it.
 
 use std::future::Future;
 
 use tokio::net::TcpListener;
 
-pub const DEMO_APP_ID: &str = "1000000000000001";
-pub const DEMO_APP_SECRET: &str = "sim-demo-app-secret-0001";
+pub use fbgate_sim::{DEMO_APP_ID, DEMO_APP_SECRET};
 
-pub async fn serve(listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) {
-    let _ = axum::serve(listener, axum::Router::new())
-        .with_graceful_shutdown(shutdown)
-        .await;
+/// Serves a freshly seeded emulator on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let sim = fbgate_sim::Sim::new(fbgate_sim::SimConfig::default());
+    fbgate_sim::serve(listener, sim, shutdown).await
 }

@@ -209,5 +209,10 @@ async fn open_context(config: &Config) -> anyhow::Result<Context> {
     let store = app::open_store(config).await?;
     store.migrate().await?;
     let vault = Vault::new(master, store.clone());
-    Ok(Context::new(store, vault, Arc::new(SystemClock)))
+    Ok(Context::new(
+        store,
+        vault,
+        Arc::new(SystemClock),
+        config.domain_settings(),
+    ))
 }

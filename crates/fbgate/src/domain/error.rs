@@ -49,6 +49,17 @@ pub enum Error {
         /// Human-readable explanation.
         message: String,
     },
+    /// A stored credential exists but cannot be used (409): revoked, expired or invalid.
+    #[error("the credential is {code}: {reason}")]
+    CredentialUnusable {
+        /// `credential_revoked`, `credential_expired` or `credential_invalid`.
+        code: &'static str,
+        /// Why, e.g. `user_removed_app`.
+        reason: String,
+    },
+    /// Something that should not fail did (500; detail in logs only).
+    #[error("internal failure: {0}")]
+    Internal(String),
     /// The database failed (500; detail in logs only).
     #[error("storage failure")]
     Store(#[from] StoreError),

@@ -5,12 +5,22 @@
 //! status codes and the API's error JSON.
 
 pub mod api_keys;
+pub mod credentials;
 pub mod environments;
 mod error;
+pub mod flows;
+pub mod identities;
+pub mod jwt;
 pub mod pagination;
+pub mod providers;
+pub mod sessions;
 pub mod slug;
+pub mod users;
 
 pub use error::Error;
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::clock::SharedClock;
 use crate::store::Store;
@@ -27,16 +37,46 @@ pub struct Context {
     pub clock: SharedClock,
     /// Recently authenticated API keys, so the hot path does not hit the database each time.
     pub key_cache: api_keys::KeyCache,
+    /// Unsealed session-JWT signing keys.
+    pub signers: jwt::SignerCache,
+    /// Settings the domain needs from configuration.
+    pub settings: Arc<Settings>,
+    /// The HTTP client for calls to Facebook: one connection pool for the process.
+    pub http: reqwest::Client,
+}
+
+/// The part of the configuration that domain operations read.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// fbgate's public URL: the `iss` of session JWTs and the base of callback URLs.
+    pub issuer: String,
+    /// How long a session lasts.
+    pub session_ttl: Duration,
 }
 
 impl Context {
     /// Builds a context.
-    pub fn new(store: Store, vault: Vault, clock: SharedClock) -> Self {
+    pub fn new(store: Store, vault: Vault, clock: SharedClock, settings: Settings) -> Self {
         Self {
             store,
             vault,
             clock,
             key_cache: api_keys::KeyCache::new(),
+            signers: jwt::SignerCache::new(),
+            settings: Arc::new(settings),
+            http: outbound_http_client(),
         }
     }
+}
+
+/// The client for outbound calls: bounded timeouts, no redirects (Facebook's API never needs
+/// them, and following one could leak a token to another host).
+fn outbound_http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .connect_timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("fbgate/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_default()
 }

@@ -13,6 +13,7 @@ use axum::http::{StatusCode, header};
 use super::AppState;
 use super::error::ApiError;
 use crate::domain::api_keys::{self, AuthenticatedKey};
+use crate::domain::sessions;
 use crate::store::ApiKeyKind;
 
 fn bearer(parts: &Parts) -> Result<&str, ApiError> {
@@ -108,6 +109,46 @@ impl FromRequestParts<AppState> for OperatorOrSecretKey {
             Operator::from_request_parts(parts, state)
                 .await
                 .map(|_| OperatorOrSecretKey::Operator)
+        }
+    }
+}
+
+/// The request carries a live session token (`fbgs_…`); holds the session.
+#[derive(Debug, Clone)]
+pub struct Session(pub crate::store::SessionRow);
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(parts)?;
+        Ok(Session(sessions::authenticate(&state.ctx, token).await?))
+    }
+}
+
+/// Either a session token (acting on its own session) or a secret key (acting on any session of
+/// its environment).
+#[derive(Debug, Clone)]
+pub enum SessionOrSecretKey {
+    /// A signed-in user.
+    Session(crate::store::SessionRow),
+    /// A backend.
+    SecretKey(AuthenticatedKey),
+}
+
+impl FromRequestParts<AppState> for SessionOrSecretKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(parts)?;
+        if token.starts_with(sessions::TOKEN_PREFIX) {
+            Ok(SessionOrSecretKey::Session(
+                sessions::authenticate(&state.ctx, token).await?,
+            ))
+        } else {
+            SecretKey::from_request_parts(parts, state)
+                .await
+                .map(|SecretKey(key)| SessionOrSecretKey::SecretKey(key))
         }
     }
 }

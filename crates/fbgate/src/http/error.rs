@@ -19,6 +19,8 @@ pub struct ApiError {
     code: Cow<'static, str>,
     message: String,
     field: Option<String>,
+    reason: Option<String>,
+    reconnect: Option<bool>,
 }
 
 /// The JSON body of every error answer.
@@ -38,6 +40,12 @@ pub struct ErrorDetail {
     /// The input field at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For unusable credentials: why (`user_removed_app`, `session_expired`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// For unusable credentials: a new sign-in or connect flow is the remedy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reconnect: Option<bool>,
 }
 
 impl ApiError {
@@ -52,6 +60,8 @@ impl ApiError {
             code: code.into(),
             message: message.into(),
             field: None,
+            reason: None,
+            reconnect: None,
         }
     }
 
@@ -64,6 +74,16 @@ impl ApiError {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status
+    }
+
+    /// The error code.
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
     }
 
     /// The generic answer for a status that has no more specific error (used for answers made by
@@ -94,6 +114,8 @@ impl IntoResponse for ApiError {
                 code: self.code.into_owned(),
                 message: self.message,
                 field: self.field,
+                reason: self.reason,
+                reconnect: self.reconnect,
             },
         };
         (self.status, Json(body)).into_response()
@@ -115,7 +137,19 @@ impl From<domain::Error> for ApiError {
                 ApiError::new(StatusCode::UNAUTHORIZED, code, message)
             }
             E::Forbidden { code, message } => ApiError::new(StatusCode::FORBIDDEN, code, message),
-            E::Store(_) | E::Vault(_) => {
+            E::CredentialUnusable { code, reason } => {
+                let mut api = ApiError::new(
+                    StatusCode::CONFLICT,
+                    code,
+                    format!(
+                        "the stored credential cannot be used ({reason}); a new sign-in or connect flow replaces it"
+                    ),
+                );
+                api.reason = Some(reason);
+                api.reconnect = Some(true);
+                api
+            }
+            E::Store(_) | E::Vault(_) | E::Internal(_) => {
                 tracing::error!(error = %ErrorChain(&error), "internal error");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,

@@ -11,10 +11,15 @@ mod environments;
 pub mod error;
 pub mod extract;
 mod health;
+mod identities;
 mod metrics;
 
 pub use metrics::handle as metrics_handle;
 mod openapi;
+mod providers;
+mod sessions;
+mod sign_in;
+mod users;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -75,6 +80,24 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(environments::get))
         .routes(routes!(api_keys::list, api_keys::create))
         .routes(routes!(api_keys::revoke))
+        .routes(routes!(providers::create, providers::list))
+        .routes(routes!(
+            providers::get,
+            providers::update,
+            providers::delete
+        ))
+        .routes(routes!(users::create, users::list))
+        .routes(routes!(users::get, users::delete))
+        .routes(routes!(users::create_session))
+        .routes(routes!(sessions::jwt))
+        .routes(routes!(sessions::revoke))
+        .routes(routes!(sessions::jwks))
+        .routes(routes!(identities::list_for_user))
+        .routes(routes!(identities::get, identities::delete))
+        .routes(routes!(sign_in::authorize))
+        .routes(routes!(sign_in::callback))
+        .routes(routes!(sign_in::exchange))
+        .routes(routes!(sign_in::get_credential))
 }
 
 /// The OpenAPI document, as served at `/openapi.json`.

@@ -16,6 +16,11 @@ use utoipa::{Modify, OpenApi};
         (name = "operations", description = "Health, readiness, metrics"),
         (name = "environments", description = "Isolated environments and their first keys (operator)"),
         (name = "api keys", description = "An environment's API keys"),
+        (name = "oauth providers", description = "An environment's Facebook apps (the authn.sh shape)"),
+        (name = "users", description = "Users of an environment"),
+        (name = "sessions", description = "Sessions, session JWTs and the JWKS that verifies them"),
+        (name = "sign-in", description = "Sign in with Facebook: the browser flow and the backend exchange"),
+        (name = "credentials", description = "Stored Facebook credentials, fetched by backends"),
     )
 )]
 pub struct ApiDoc;
@@ -42,5 +47,6 @@ impl Modify for SecuritySchemes {
         };
         components.add_security_scheme("operator_token", bearer("FBGATE_ADMIN_TOKEN"));
         components.add_security_scheme("secret_key", bearer("An environment's secret key, sk_…"));
+        components.add_security_scheme("session_token", bearer("A user's session token, fbgs_…"));
     }
 }

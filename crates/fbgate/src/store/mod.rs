@@ -10,9 +10,15 @@
 //! two engines behave the same and tests can move time.
 
 mod api_keys;
+mod credentials;
 mod data_keys;
 mod environments;
+mod flows;
+mod identities;
 mod migrate;
+mod providers;
+mod sessions;
+mod users;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -22,9 +28,15 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use api_keys::{ApiKeyKind, ApiKeyRow};
+pub use credentials::CredentialRow;
 pub use data_keys::DataKeyRow;
 pub use environments::{EnvironmentRow, WrappedEnvironmentKey};
+pub use flows::{AuthAttemptRow, SignInCodeRow, SignInWrite};
+pub use identities::IdentityRow;
 pub use migrate::PendingMigration;
+pub use providers::ProviderRow;
+pub use sessions::{SessionRow, SigningKeyRow};
+pub use users::UserRow;
 
 /// Errors of the storage layer.
 #[derive(Debug, thiserror::Error)]

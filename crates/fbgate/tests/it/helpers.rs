@@ -4,10 +4,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fbgate::app::{Application, Migrations};
-use fbgate::clock::SystemClock;
+use fbgate::clock::AdjustableClock;
 use fbgate::config::{Config, LogFormat};
 use fbgate::store::{Store, StoreOptions};
 use fbgate::vault::{MasterKey, SecretString};
+use fbgate_sim::{SimConfig, SimServer};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -107,16 +108,19 @@ pub fn test_config(database_url: &str, master_key: &SecretString) -> Config {
         data_dir: std::env::temp_dir(),
         body_limit_bytes: 64 * 1024,
         request_timeout: Duration::from_secs(10),
+        session_ttl: Duration::from_secs(3600),
     }
 }
 
-/// A running fbgate and a client for it.
+/// A running fbgate, the Facebook emulator next to it, and a client.
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub database: TestDatabase,
     pub master_key: SecretString,
     pub engine: Engine,
+    pub clock: Arc<AdjustableClock>,
+    pub sim: SimServer,
 }
 
 /// An environment made through the API, with its keys.
@@ -129,12 +133,16 @@ pub struct TestEnvironment {
 pub async fn spawn_app(engine: Engine) -> TestApp {
     let database = fresh_database(engine).await;
     let (_, master_key) = MasterKey::generate().unwrap();
-    let config = test_config(&database.url, &master_key);
-    let app = Application::build_with(config, Migrations::Apply, Arc::new(SystemClock))
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let mut config = test_config(&database.url, &master_key);
+    config.public_url = url::Url::parse(&address).unwrap();
+    let clock = Arc::new(AdjustableClock::new());
+    let app = Application::build_on(config, listener, Migrations::Apply, clock.clone())
         .await
         .expect("application builds");
-    let address = format!("http://{}", app.local_addr());
     tokio::spawn(app.run_with_shutdown(std::future::pending()));
+    let sim = SimServer::start(SimConfig::default()).await.unwrap();
     TestApp {
         address,
         client: reqwest::Client::builder()
@@ -144,6 +152,8 @@ pub async fn spawn_app(engine: Engine) -> TestApp {
         database,
         master_key,
         engine,
+        clock,
+        sim,
     }
 }
 
@@ -202,4 +212,40 @@ pub async fn error_code(response: reqwest::Response, status: StatusCode) -> Stri
         .as_str()
         .expect("error.code")
         .to_owned()
+}
+
+/// Every byte the database holds, as far as a test can see it: the SQLite file and its WAL, or
+/// every PostgreSQL table's rows as text (BYTEA shows as hex there, so check both encodings).
+pub async fn database_contents(app: &TestApp) -> Vec<u8> {
+    match app.engine {
+        Engine::Sqlite => {
+            let path = app.database.url.trim_start_matches("sqlite://").to_owned();
+            let mut bytes = std::fs::read(&path).unwrap();
+            if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
+                bytes.extend(wal);
+            }
+            bytes
+        }
+        Engine::Postgres => {
+            let pool = sqlx::PgPool::connect(&app.database.url).await.unwrap();
+            let tables: Vec<(String,)> = sqlx::query_as(
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'",
+            )
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+            let mut all = Vec::new();
+            for (table,) in tables {
+                let (text,): (String,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT COALESCE(string_agg(t::text, E'\\n'), '') FROM {table} t"
+                )))
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+                all.extend(text.into_bytes());
+            }
+            pool.close().await;
+            all
+        }
+    }
 }

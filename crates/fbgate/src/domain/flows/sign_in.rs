@@ -1,0 +1,428 @@
+//! Completing a sign-in: from Facebook's code to a user, an identity, a stored credential and a
+//! one-time code for the app.
+//!
+//! The order matters and is the security argument of the flow: the code is exchanged once
+//! (never retried: Facebook burns codes on first use); `debug_token` must show our app, a valid
+//! token and a user id before anything else is done with the token; `/me` must name the same
+//! user; only then are users and identities touched. Facebook's token answers carry no scopes,
+//! so granted and declined permissions come from `/me/permissions`.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use fbgate_facebook::{
+    AccessToken, AuthorizationCode, CodeExchange, ErrorKind, Facebook, FacebookError,
+};
+use time::OffsetDateTime;
+use url::Url;
+
+use super::{FlowErrorCode, FlowFailure, Resumed, pkce_verifier};
+use crate::domain::api_keys::hash_key;
+use crate::domain::providers::{self, MappedProfile, Provider, SyncProfile};
+use crate::domain::users::display_name;
+use crate::domain::{Context, Error, credentials};
+use crate::ids;
+use crate::store::{IdentityRow, SignInCodeRow, SignInWrite, StoreError, UserRow};
+
+/// How long the one-time sign-in code handed to the app is valid.
+pub const SIGN_IN_CODE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// What Facebook told us about the person, confirmed.
+#[derive(Debug)]
+pub struct ConfirmedLogin {
+    /// The long-lived token.
+    pub token: AccessToken,
+    /// When Facebook issued it.
+    pub issued_at: OffsetDateTime,
+    /// When it expires.
+    pub expires_at: Option<OffsetDateTime>,
+    /// When data access expires.
+    pub data_access_expires_at: Option<OffsetDateTime>,
+    /// The raw `/me` answer.
+    pub raw_profile: serde_json::Value,
+    /// The profile as the provider's mapping reads it.
+    pub mapped: MappedProfile,
+    /// The app-scoped user id.
+    pub facebook_user_id: String,
+    /// Granted permissions.
+    pub granted: Vec<String>,
+    /// Declined permissions.
+    pub declined: Vec<String>,
+}
+
+/// Maps a Facebook failure to the flow's error code.
+fn facebook_failure(step: &str, error: &FacebookError, redirect_to: &Url) -> FlowFailure {
+    let code = match error.kind() {
+        ErrorKind::Transport
+        | ErrorKind::Transient
+        | ErrorKind::Throttled { .. }
+        | ErrorKind::Protocol => FlowErrorCode::FacebookUnavailable,
+        _ if step == "exchange" => FlowErrorCode::TokenExchangeFailed,
+        ErrorKind::Auth { .. } => FlowErrorCode::TokenNotForThisApp,
+        _ => FlowErrorCode::TokenExchangeFailed,
+    };
+    FlowFailure::redirect(code, redirect_to).with_detail(format!("{step}: {error}"))
+}
+
+fn internal(redirect_to: &Url, error: impl std::fmt::Display) -> FlowFailure {
+    FlowFailure::redirect(FlowErrorCode::FacebookUnavailable, redirect_to)
+        .with_detail(error.to_string())
+}
+
+/// A Facebook client for a provider, sharing fbgate's HTTP connection pool.
+pub async fn facebook_for(ctx: &Context, provider: &Provider) -> Result<Facebook, Error> {
+    let app = providers::facebook_app(ctx, provider).await?;
+    Facebook::builder(app)
+        .http_client(ctx.http.clone())
+        .build()
+        .map_err(|e| Error::Internal(format!("facebook client: {e}")))
+}
+
+/// Confirms a user token: ours, valid, and the same person as `/me`; then reads the profile and
+/// the permissions. `exchange_long_lived` says whether to trade it for a long-lived one first.
+pub async fn confirm_token(
+    ctx: &Context,
+    facebook: &Facebook,
+    provider: &Provider,
+    token: AccessToken,
+    exchange_long_lived: bool,
+    redirect_to: &Url,
+) -> Result<ConfirmedLogin, FlowFailure> {
+    let not_ours = |detail: &str| {
+        FlowFailure::redirect(FlowErrorCode::TokenNotForThisApp, redirect_to)
+            .with_detail(detail.to_owned())
+    };
+    let debug = facebook
+        .debug_token(&token)
+        .await
+        .map_err(|e| facebook_failure("debug_token", &e, redirect_to))?;
+    if !debug.is_valid {
+        return Err(not_ours("debug_token: token is not valid"));
+    }
+    if !debug.is_for_app(provider.settings.client_id.as_str()) {
+        return Err(not_ours("debug_token: token was issued to another app"));
+    }
+    let debug_user = debug
+        .user_id
+        .clone()
+        .ok_or_else(|| not_ours("debug_token: no user id"))?;
+    let now = ctx.clock.now();
+    let (token, expires_at) = if exchange_long_lived {
+        let long = facebook
+            .exchange_long_lived(&token)
+            .await
+            .map_err(|e| facebook_failure("long-lived exchange", &e, redirect_to))?;
+        let expires = long
+            .expires_in
+            .map(|s| now + std::time::Duration::from_secs(s));
+        (long.access_token, expires)
+    } else {
+        (token, debug.expires_at())
+    };
+    let fields = provider.settings.attribute_mapping.graph_fields();
+    let field_list: Vec<&str> = fields.split(',').collect();
+    let profile = facebook
+        .me(&token, &field_list)
+        .await
+        .map_err(|e| facebook_failure("me", &e, redirect_to))?;
+    if profile.id != debug_user {
+        return Err(not_ours("/me names another user than debug_token"));
+    }
+    let permissions = facebook
+        .permissions(&token)
+        .await
+        .map_err(|e| facebook_failure("permissions", &e, redirect_to))?;
+    let mapped = provider.settings.attribute_mapping.apply(&profile.raw);
+    Ok(ConfirmedLogin {
+        token,
+        issued_at: debug
+            .issued_at
+            .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
+            .unwrap_or(now),
+        expires_at,
+        data_access_expires_at: debug.data_access_expires_at(),
+        raw_profile: profile.raw,
+        facebook_user_id: profile.id,
+        mapped,
+        granted: permissions
+            .granted()
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        declined: permissions
+            .declined()
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
+/// Completes a browser sign-in and returns where to send the browser.
+pub async fn complete(ctx: &Context, resumed: Resumed) -> Result<Url, FlowFailure> {
+    let Resumed {
+        attempt,
+        provider,
+        redirect_to,
+        code,
+    } = resumed;
+    let facebook = facebook_for(ctx, &provider)
+        .await
+        .map_err(|e| internal(&redirect_to, e))?;
+    let verifier = pkce_verifier(ctx, &attempt)
+        .await
+        .map_err(|e| internal(&redirect_to, e))?;
+    let redirect_uri = super::callback_url(ctx, provider.settings.slug.as_str());
+    let exchange = CodeExchange {
+        redirect_uri: Some(&redirect_uri),
+        code_verifier: Some(&verifier),
+        ..CodeExchange::default()
+    };
+    let short = facebook
+        .exchange_code(&AuthorizationCode::new(code), exchange)
+        .await
+        .map_err(|e| facebook_failure("exchange", &e, &redirect_to))?;
+    let login = confirm_token(
+        ctx,
+        &facebook,
+        &provider,
+        short.access_token,
+        true,
+        &redirect_to,
+    )
+    .await?;
+    let outcome = record_sign_in(ctx, &provider, login)
+        .await
+        .map_err(|e| match e {
+            SignInError::Flow(code) => FlowFailure::redirect(code, &redirect_to),
+            SignInError::Internal(e) => internal(&redirect_to, e),
+        })?;
+    let mut url = redirect_to;
+    url.query_pairs_mut()
+        .append_pair("code", outcome.code.expose());
+    Ok(url)
+}
+
+/// Why recording a sign-in failed.
+#[derive(Debug)]
+pub enum SignInError {
+    /// A policy refused it.
+    Flow(FlowErrorCode),
+    /// Storage or vault failure.
+    Internal(Error),
+}
+
+impl From<Error> for SignInError {
+    fn from(error: Error) -> Self {
+        SignInError::Internal(error)
+    }
+}
+
+impl From<StoreError> for SignInError {
+    fn from(error: StoreError) -> Self {
+        SignInError::Internal(error.into())
+    }
+}
+
+/// The result of a recorded sign-in.
+#[derive(Debug)]
+pub struct RecordedSignIn {
+    /// The user.
+    pub user: UserRow,
+    /// The identity.
+    pub identity: IdentityRow,
+    /// Whether the user was created now.
+    pub is_new_user: bool,
+    /// The one-time code for `POST /v1/sign-ins/exchange`.
+    pub code: crate::vault::SecretString,
+}
+
+fn json_list(values: &[String]) -> String {
+    serde_json::Value::from(values.to_vec()).to_string()
+}
+
+/// Applies the provider's policies and writes user, identity, credential and a one-time code.
+pub async fn record_sign_in(
+    ctx: &Context,
+    provider: &Provider,
+    login: ConfirmedLogin,
+) -> Result<RecordedSignIn, SignInError> {
+    let settings = &provider.settings;
+    let env = &provider.environment_id;
+    if settings.email_required && login.mapped.email.is_none() {
+        return Err(SignInError::Flow(FlowErrorCode::OauthNoEmailReturned));
+    }
+    let now = ctx.clock.now();
+    let existing = ctx
+        .store
+        .find_identity(&provider.id, &login.facebook_user_id)
+        .await?;
+    let (user, identity, new_user, new_identity) = match existing {
+        Some(mut identity) => {
+            let mut user = ctx
+                .store
+                .get_user(env, &identity.user_id)
+                .await?
+                .ok_or_else(|| {
+                    SignInError::Internal(Error::not_found(
+                        "user_not_found",
+                        "identity without user",
+                    ))
+                })?;
+            if settings.sync_profile == SyncProfile::EverySignIn {
+                apply_profile(&mut user, &login.mapped);
+                user.updated_at = now;
+            }
+            user.last_sign_in_at = Some(now);
+            identity.raw_profile = login.raw_profile.to_string();
+            identity.granted_scopes = json_list(&login.granted);
+            identity.declined_scopes = json_list(&login.declined);
+            identity.synced_at = now;
+            (user, identity, false, false)
+        }
+        None => {
+            if !settings.allow_sign_up {
+                return Err(SignInError::Flow(FlowErrorCode::SignUpNotAllowed));
+            }
+            let mut user = UserRow {
+                id: ids::new_id("usr"),
+                environment_id: env.clone(),
+                email: None,
+                first_name: None,
+                last_name: None,
+                name: None,
+                profile_image_url: None,
+                created_via: "facebook".to_owned(),
+                created_at: now,
+                updated_at: now,
+                last_sign_in_at: Some(now),
+            };
+            apply_profile(&mut user, &login.mapped);
+            let identity = IdentityRow {
+                id: ids::new_id("idn"),
+                environment_id: env.clone(),
+                user_id: user.id.clone(),
+                provider_id: provider.id.clone(),
+                provider_user_id: login.facebook_user_id.clone(),
+                raw_profile: login.raw_profile.to_string(),
+                granted_scopes: json_list(&login.granted),
+                declined_scopes: json_list(&login.declined),
+                linked_at: now,
+                synced_at: now,
+            };
+            (user, identity, true, true)
+        }
+    };
+    let previous = if new_identity {
+        None
+    } else {
+        ctx.store.credential_for_identity(&identity.id).await?
+    };
+    let credential = credentials::seal_user_credential(
+        ctx,
+        provider,
+        &user,
+        &identity,
+        previous.as_ref(),
+        &login,
+    )
+    .await?;
+
+    let mut random = [0u8; 32];
+    rand::fill(&mut random);
+    let code = crate::vault::SecretString::new(URL_SAFE_NO_PAD.encode(random));
+    let code_row = SignInCodeRow {
+        code_hash: hash_key(code.expose()).to_vec(),
+        environment_id: env.clone(),
+        user_id: user.id.clone(),
+        identity_id: identity.id.clone(),
+        is_new_user: new_user,
+        created_at: now,
+        expires_at: now + SIGN_IN_CODE_TTL,
+        used_at: None,
+    };
+    ctx.store
+        .complete_sign_in(&SignInWrite {
+            user: &user,
+            new_user,
+            identity: &identity,
+            new_identity,
+            credential: &credential,
+            replaces_version: previous.as_ref().map(|c| c.version),
+            code: &code_row,
+        })
+        .await?;
+    Ok(RecordedSignIn {
+        user,
+        identity,
+        is_new_user: new_user,
+        code,
+    })
+}
+
+/// Copies the mapped profile onto the user (fields Facebook did not send are left as they are).
+fn apply_profile(user: &mut UserRow, mapped: &MappedProfile) {
+    if mapped.email.is_some() {
+        user.email.clone_from(&mapped.email);
+    }
+    if mapped.first_name.is_some() {
+        user.first_name.clone_from(&mapped.first_name);
+    }
+    if mapped.last_name.is_some() {
+        user.last_name.clone_from(&mapped.last_name);
+    }
+    user.name = mapped
+        .name
+        .clone()
+        .or_else(|| display_name(user.first_name.as_deref(), user.last_name.as_deref()));
+    if mapped.profile_image_url.is_some() {
+        user.profile_image_url.clone_from(&mapped.profile_image_url);
+    }
+}
+
+/// Result of `POST /v1/sign-ins/exchange`.
+#[derive(Debug)]
+pub struct ExchangedSignIn {
+    /// The user.
+    pub user: UserRow,
+    /// The identity used.
+    pub identity: IdentityRow,
+    /// Whether the sign-in created the user.
+    pub is_new_user: bool,
+    /// The new session.
+    pub session: crate::domain::sessions::NewSession,
+}
+
+/// Trades a one-time sign-in code for a session (once, within 60 seconds).
+pub async fn exchange_code(
+    ctx: &Context,
+    environment_id: &str,
+    code: &str,
+) -> Result<ExchangedSignIn, Error> {
+    let invalid = || Error::Invalid {
+        field: "code".to_owned(),
+        code: "invalid_sign_in_code",
+        message: "the sign-in code is unknown, used or expired (codes work once, for 60 seconds)"
+            .to_owned(),
+    };
+    let row = ctx
+        .store
+        .consume_sign_in_code(environment_id, &hash_key(code), ctx.clock.now())
+        .await?
+        .ok_or_else(invalid)?;
+    let user = ctx
+        .store
+        .get_user(environment_id, &row.user_id)
+        .await?
+        .ok_or_else(invalid)?;
+    let identity = ctx
+        .store
+        .get_identity(environment_id, &row.identity_id)
+        .await?
+        .ok_or_else(invalid)?;
+    let session = crate::domain::sessions::create(ctx, environment_id, &user.id).await?;
+    Ok(ExchangedSignIn {
+        user,
+        identity,
+        is_new_user: row.is_new_user,
+        session,
+    })
+}

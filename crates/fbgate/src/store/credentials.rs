@@ -1,0 +1,159 @@
+//! Queries on `credentials`: encrypted Facebook tokens and their health.
+
+use time::OffsetDateTime;
+
+use super::{Store, StoreError, with_pool};
+
+/// A row of `credentials`.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CredentialRow {
+    /// `crd_…`
+    pub id: String,
+    /// Owning environment.
+    pub environment_id: String,
+    /// The provider whose app issued the token.
+    pub provider_id: String,
+    /// `user`, …
+    pub owner_kind: String,
+    /// The fbgate user, for `user` credentials.
+    pub user_id: Option<String>,
+    /// The identity, for `user` credentials.
+    pub identity_id: Option<String>,
+    /// The Facebook id the token acts as.
+    pub facebook_id: String,
+    /// The sealed token.
+    pub token_ciphertext: Vec<u8>,
+    /// Which data key sealed it.
+    pub key_scope: String,
+    /// `user`, `page` or `system_user`.
+    pub token_type: String,
+    /// When Facebook issued it.
+    pub issued_at: OffsetDateTime,
+    /// When it expires; `None` = never.
+    pub expires_at: Option<OffsetDateTime>,
+    /// When data access expires.
+    pub data_access_expires_at: Option<OffsetDateTime>,
+    /// Granted permissions (JSON array).
+    pub scopes: String,
+    /// `active`, `expiring`, `expired`, `revoked`, `invalid`.
+    pub status: String,
+    /// Why, for the last three.
+    pub status_reason: Option<String>,
+    /// Last health check.
+    pub last_checked_at: Option<OffsetDateTime>,
+    /// Bumped whenever the token changes; part of the AAD.
+    pub version: i64,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+    /// Last change.
+    pub updated_at: OffsetDateTime,
+}
+
+macro_rules! select {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, environment_id, provider_id, owner_kind, user_id, identity_id, facebook_id, \
+             token_ciphertext, key_scope, token_type, issued_at, expires_at, data_access_expires_at, \
+             scopes, status, status_reason, last_checked_at, version, created_at, updated_at \
+             FROM credentials ",
+            $rest
+        )
+    };
+}
+
+/// INSERT of one credential row (used inside the sign-in transaction).
+macro_rules! insert_credential {
+    ($c:expr) => {
+        sqlx::query(
+            "INSERT INTO credentials (id, environment_id, provider_id, owner_kind, user_id, identity_id,
+                facebook_id, token_ciphertext, key_scope, token_type, issued_at, expires_at,
+                data_access_expires_at, scopes, status, status_reason, last_checked_at, version,
+                created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+        )
+        .bind(&$c.id)
+        .bind(&$c.environment_id)
+        .bind(&$c.provider_id)
+        .bind(&$c.owner_kind)
+        .bind(&$c.user_id)
+        .bind(&$c.identity_id)
+        .bind(&$c.facebook_id)
+        .bind(&$c.token_ciphertext)
+        .bind(&$c.key_scope)
+        .bind(&$c.token_type)
+        .bind($c.issued_at)
+        .bind($c.expires_at)
+        .bind($c.data_access_expires_at)
+        .bind(&$c.scopes)
+        .bind(&$c.status)
+        .bind(&$c.status_reason)
+        .bind($c.last_checked_at)
+        .bind($c.version)
+        .bind($c.created_at)
+        .bind($c.updated_at)
+    };
+}
+pub(super) use insert_credential;
+
+/// UPDATE of a credential's token and health, guarded by its previous version.
+macro_rules! replace_credential_token {
+    ($c:expr, $previous_version:expr) => {
+        sqlx::query(
+            "UPDATE credentials SET facebook_id = $1, token_ciphertext = $2, key_scope = $3,
+                token_type = $4, issued_at = $5, expires_at = $6, data_access_expires_at = $7,
+                scopes = $8, status = $9, status_reason = $10, last_checked_at = $11, version = $12,
+                updated_at = $13
+             WHERE id = $14 AND version = $15",
+        )
+        .bind(&$c.facebook_id)
+        .bind(&$c.token_ciphertext)
+        .bind(&$c.key_scope)
+        .bind(&$c.token_type)
+        .bind($c.issued_at)
+        .bind($c.expires_at)
+        .bind($c.data_access_expires_at)
+        .bind(&$c.scopes)
+        .bind(&$c.status)
+        .bind(&$c.status_reason)
+        .bind($c.last_checked_at)
+        .bind($c.version)
+        .bind($c.updated_at)
+        .bind(&$c.id)
+        .bind($previous_version)
+    };
+}
+pub(super) use replace_credential_token;
+
+impl Store {
+    /// The credential stored for an identity.
+    pub async fn credential_for_identity(
+        &self,
+        identity_id: &str,
+    ) -> Result<Option<CredentialRow>, StoreError> {
+        Ok(with_pool!(&self.db, pool => {
+            sqlx::query_as(select!("WHERE identity_id = $1 AND owner_kind = 'user'"))
+                .bind(identity_id)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    /// The user credential of an fbgate user at a provider (the `credentials/get` hot path).
+    pub async fn user_credential(
+        &self,
+        environment_id: &str,
+        provider_id: &str,
+        user_id: &str,
+    ) -> Result<Option<CredentialRow>, StoreError> {
+        Ok(with_pool!(&self.db, pool => {
+            sqlx::query_as(select!(
+                "WHERE environment_id = $1 AND provider_id = $2 AND user_id = $3 AND owner_kind = 'user'"
+            ))
+            .bind(environment_id)
+            .bind(provider_id)
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?
+        }))
+    }
+}

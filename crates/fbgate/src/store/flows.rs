@@ -1,0 +1,291 @@
+//! Queries on `auth_attempts` (browser flows in progress) and `sign_in_codes`.
+
+use time::OffsetDateTime;
+
+use super::credentials::{insert_credential, replace_credential_token};
+use super::users::insert_user;
+use super::{
+    CredentialRow, IdentityRow, Store, StoreError, UserRow, conflict_on_unique, with_pool,
+};
+
+/// A row of `auth_attempts`.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AuthAttemptRow {
+    /// `att_…`
+    pub id: String,
+    /// Owning environment.
+    pub environment_id: String,
+    /// The provider the flow goes through.
+    pub provider_id: String,
+    /// SHA-256 of `state`.
+    pub state_hash: Vec<u8>,
+    /// SHA-256 of the browser-binding cookie.
+    pub browser_hash: Vec<u8>,
+    /// `sign_in`, `link`, `connect`.
+    pub flow: String,
+    /// Sealed PKCE verifier.
+    pub pkce_verifier: Vec<u8>,
+    /// Where the browser returns (validated when the flow started).
+    pub redirect_to: String,
+    /// For `link`: the user.
+    pub user_id: Option<String>,
+    /// Requested permissions (JSON array).
+    pub scopes: String,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+    /// The state is refused after this.
+    pub expires_at: OffsetDateTime,
+    /// Set on first use.
+    pub used_at: Option<OffsetDateTime>,
+}
+
+/// A row of `sign_in_codes`.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SignInCodeRow {
+    /// SHA-256 of the code.
+    pub code_hash: Vec<u8>,
+    /// Owning environment.
+    pub environment_id: String,
+    /// The signed-in user.
+    pub user_id: String,
+    /// The identity used.
+    pub identity_id: String,
+    /// Whether this sign-in created the user.
+    pub is_new_user: bool,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+    /// Refused after this.
+    pub expires_at: OffsetDateTime,
+    /// Set on use.
+    pub used_at: Option<OffsetDateTime>,
+}
+
+/// Everything a successful browser sign-in writes, in one transaction.
+#[derive(Debug)]
+pub struct SignInWrite<'a> {
+    /// The user, and whether to insert it (else update).
+    pub user: &'a UserRow,
+    /// True when the user is new.
+    pub new_user: bool,
+    /// The identity, and whether to insert it (else update).
+    pub identity: &'a IdentityRow,
+    /// True when the identity is new.
+    pub new_identity: bool,
+    /// The credential, and the version it replaces (`None`: insert).
+    pub credential: &'a CredentialRow,
+    /// Version of the stored credential being replaced.
+    pub replaces_version: Option<i64>,
+    /// The one-time code for the app.
+    pub code: &'a SignInCodeRow,
+}
+
+macro_rules! select_attempts {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, environment_id, provider_id, state_hash, browser_hash, flow, pkce_verifier, \
+             redirect_to, user_id, scopes, created_at, expires_at, used_at FROM auth_attempts ",
+            $rest
+        )
+    };
+}
+
+impl Store {
+    /// Records a flow that just sent a browser to Facebook.
+    pub async fn insert_auth_attempt(&self, attempt: &AuthAttemptRow) -> Result<(), StoreError> {
+        with_pool!(&self.db, pool => {
+            sqlx::query(
+                "INSERT INTO auth_attempts (id, environment_id, provider_id, state_hash, browser_hash, flow,
+                    pkce_verifier, redirect_to, user_id, scopes, created_at, expires_at, used_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            )
+            .bind(&attempt.id)
+            .bind(&attempt.environment_id)
+            .bind(&attempt.provider_id)
+            .bind(&attempt.state_hash)
+            .bind(&attempt.browser_hash)
+            .bind(&attempt.flow)
+            .bind(&attempt.pkce_verifier)
+            .bind(&attempt.redirect_to)
+            .bind(&attempt.user_id)
+            .bind(&attempt.scopes)
+            .bind(attempt.created_at)
+            .bind(attempt.expires_at)
+            .bind(attempt.used_at)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Finds a flow by the SHA-256 of its state.
+    pub async fn find_auth_attempt(
+        &self,
+        state_hash: &[u8],
+    ) -> Result<Option<AuthAttemptRow>, StoreError> {
+        Ok(with_pool!(&self.db, pool => {
+            sqlx::query_as(select_attempts!("WHERE state_hash = $1"))
+                .bind(state_hash)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    /// Marks a flow used; false when it already was (a replay, or a concurrent duplicate).
+    pub async fn use_auth_attempt(
+        &self,
+        id: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let affected = with_pool!(&self.db, pool => {
+            sqlx::query("UPDATE auth_attempts SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
+                .bind(now)
+                .bind(id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(affected == 1)
+    }
+
+    /// Deletes flows that expired before `cutoff` (housekeeping).
+    pub async fn delete_expired_auth_attempts(
+        &self,
+        cutoff: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        Ok(with_pool!(&self.db, pool => {
+            sqlx::query("DELETE FROM auth_attempts WHERE expires_at < $1")
+                .bind(cutoff)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        }))
+    }
+
+    /// Writes the user, identity, credential and one-time code of a sign-in atomically.
+    pub async fn complete_sign_in(&self, write: &SignInWrite<'_>) -> Result<(), StoreError> {
+        let (user, identity, credential, code) =
+            (write.user, write.identity, write.credential, write.code);
+        with_pool!(&self.db, pool => {
+            let mut tx = pool.begin().await?;
+            if write.new_user {
+                insert_user!(user).execute(&mut *tx).await?;
+            } else {
+                sqlx::query(
+                    "UPDATE users SET email = $1, first_name = $2, last_name = $3, name = $4,
+                        profile_image_url = $5, updated_at = $6, last_sign_in_at = $7
+                     WHERE id = $8",
+                )
+                .bind(&user.email)
+                .bind(&user.first_name)
+                .bind(&user.last_name)
+                .bind(&user.name)
+                .bind(&user.profile_image_url)
+                .bind(user.updated_at)
+                .bind(user.last_sign_in_at)
+                .bind(&user.id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if write.new_identity {
+                sqlx::query(
+                    "INSERT INTO identities (id, environment_id, user_id, provider_id, provider_user_id,
+                        raw_profile, granted_scopes, declined_scopes, linked_at, synced_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(&identity.id)
+                .bind(&identity.environment_id)
+                .bind(&identity.user_id)
+                .bind(&identity.provider_id)
+                .bind(&identity.provider_user_id)
+                .bind(&identity.raw_profile)
+                .bind(&identity.granted_scopes)
+                .bind(&identity.declined_scopes)
+                .bind(identity.linked_at)
+                .bind(identity.synced_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(conflict_on_unique("identity"))?;
+            } else {
+                sqlx::query(
+                    "UPDATE identities SET raw_profile = $1, granted_scopes = $2, declined_scopes = $3,
+                        synced_at = $4
+                     WHERE id = $5",
+                )
+                .bind(&identity.raw_profile)
+                .bind(&identity.granted_scopes)
+                .bind(&identity.declined_scopes)
+                .bind(identity.synced_at)
+                .bind(&identity.id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            match write.replaces_version {
+                None => {
+                    insert_credential!(credential)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(conflict_on_unique("credential"))?;
+                }
+                Some(previous) => {
+                    let replaced = replace_credential_token!(credential, previous)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    if replaced != 1 {
+                        return Err(StoreError::Conflict("credential version"));
+                    }
+                }
+            }
+            sqlx::query(
+                "INSERT INTO sign_in_codes (code_hash, environment_id, user_id, identity_id, is_new_user,
+                    created_at, expires_at, used_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&code.code_hash)
+            .bind(&code.environment_id)
+            .bind(&code.user_id)
+            .bind(&code.identity_id)
+            .bind(code.is_new_user)
+            .bind(code.created_at)
+            .bind(code.expires_at)
+            .bind(code.used_at)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Uses a one-time sign-in code: returns it if it was unused and unexpired, marking it used.
+    pub async fn consume_sign_in_code(
+        &self,
+        environment_id: &str,
+        code_hash: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<Option<SignInCodeRow>, StoreError> {
+        let affected = with_pool!(&self.db, pool => {
+            sqlx::query(
+                "UPDATE sign_in_codes SET used_at = $1
+                 WHERE environment_id = $2 AND code_hash = $3 AND used_at IS NULL AND expires_at > $1",
+            )
+            .bind(now)
+            .bind(environment_id)
+            .bind(code_hash)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        if affected != 1 {
+            return Ok(None);
+        }
+        Ok(with_pool!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT code_hash, environment_id, user_id, identity_id, is_new_user, created_at,
+                    expires_at, used_at FROM sign_in_codes WHERE code_hash = $1",
+            )
+            .bind(code_hash)
+            .fetch_optional(pool)
+            .await?
+        }))
+    }
+}

@@ -1,0 +1,104 @@
+//! Queries on `identities`.
+
+use time::OffsetDateTime;
+
+use super::{Store, StoreError, with_pool};
+
+/// A row of `identities`: one Facebook account joined to one user.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct IdentityRow {
+    /// `idn_…`
+    pub id: String,
+    /// Owning environment.
+    pub environment_id: String,
+    /// The user it belongs to.
+    pub user_id: String,
+    /// The provider (Facebook app) it came through.
+    pub provider_id: String,
+    /// Facebook's app-scoped user id.
+    pub provider_user_id: String,
+    /// The raw `/me` answer (JSON text).
+    pub raw_profile: String,
+    /// Granted permissions (JSON array).
+    pub granted_scopes: String,
+    /// Declined permissions (JSON array).
+    pub declined_scopes: String,
+    /// When it was linked.
+    pub linked_at: OffsetDateTime,
+    /// Last profile sync.
+    pub synced_at: OffsetDateTime,
+}
+
+macro_rules! select {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, environment_id, user_id, provider_id, provider_user_id, raw_profile, \
+             granted_scopes, declined_scopes, linked_at, synced_at FROM identities ",
+            $rest
+        )
+    };
+}
+
+impl Store {
+    /// The identity of a Facebook user at a provider, if any.
+    pub async fn find_identity(
+        &self,
+        provider_id: &str,
+        provider_user_id: &str,
+    ) -> Result<Option<IdentityRow>, StoreError> {
+        Ok(with_pool!(&self.db, pool => {
+            sqlx::query_as(select!("WHERE provider_id = $1 AND provider_user_id = $2"))
+                .bind(provider_id)
+                .bind(provider_user_id)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    /// Reads one identity of an environment.
+    pub async fn get_identity(
+        &self,
+        environment_id: &str,
+        id: &str,
+    ) -> Result<Option<IdentityRow>, StoreError> {
+        Ok(with_pool!(&self.db, pool => {
+            sqlx::query_as(select!("WHERE environment_id = $1 AND id = $2"))
+                .bind(environment_id)
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    /// The identities of a user, oldest first.
+    pub async fn list_identities_of_user(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+    ) -> Result<Vec<IdentityRow>, StoreError> {
+        Ok(with_pool!(&self.db, pool => {
+            sqlx::query_as(select!("WHERE environment_id = $1 AND user_id = $2 ORDER BY linked_at, id"))
+                .bind(environment_id)
+                .bind(user_id)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// Deletes an identity (its credentials go with it).
+    pub async fn delete_identity(
+        &self,
+        environment_id: &str,
+        id: &str,
+    ) -> Result<bool, StoreError> {
+        let affected = with_pool!(&self.db, pool => {
+            sqlx::query("DELETE FROM identities WHERE environment_id = $1 AND id = $2")
+                .bind(environment_id)
+                .bind(id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(affected == 1)
+    }
+}

@@ -1,0 +1,153 @@
+//! Queries on `users`.
+
+use time::OffsetDateTime;
+
+use super::{Store, StoreError, with_pool};
+
+/// A row of `users`.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct UserRow {
+    /// `usr_…`
+    pub id: String,
+    /// Owning environment.
+    pub environment_id: String,
+    /// Email address, when known.
+    pub email: Option<String>,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+    /// Full display name.
+    pub name: Option<String>,
+    /// fbgate's URL of the user's picture.
+    pub profile_image_url: Option<String>,
+    /// `facebook` or `api`.
+    pub created_via: String,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+    /// Last change.
+    pub updated_at: OffsetDateTime,
+    /// Last successful sign-in.
+    pub last_sign_in_at: Option<OffsetDateTime>,
+}
+
+macro_rules! select {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, environment_id, email, first_name, last_name, name, profile_image_url, \
+             created_via, created_at, updated_at, last_sign_in_at FROM users ",
+            $rest
+        )
+    };
+}
+
+/// The INSERT of one `users` row, also used inside the sign-in transaction.
+macro_rules! insert_user {
+    ($user:expr) => {
+        sqlx::query(
+            "INSERT INTO users (id, environment_id, email, first_name, last_name, name, \
+             profile_image_url, created_via, created_at, updated_at, last_sign_in_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(&$user.id)
+        .bind(&$user.environment_id)
+        .bind(&$user.email)
+        .bind(&$user.first_name)
+        .bind(&$user.last_name)
+        .bind(&$user.name)
+        .bind(&$user.profile_image_url)
+        .bind(&$user.created_via)
+        .bind($user.created_at)
+        .bind($user.updated_at)
+        .bind($user.last_sign_in_at)
+    };
+}
+pub(super) use insert_user;
+
+impl Store {
+    /// Inserts a user.
+    pub async fn insert_user(&self, user: &UserRow) -> Result<(), StoreError> {
+        with_pool!(&self.db, pool => {
+            insert_user!(user).execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Reads a user of an environment.
+    pub async fn get_user(
+        &self,
+        environment_id: &str,
+        id: &str,
+    ) -> Result<Option<UserRow>, StoreError> {
+        Ok(with_pool!(&self.db, pool => {
+            sqlx::query_as(select!("WHERE environment_id = $1 AND id = $2"))
+                .bind(environment_id)
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    /// Lists users in creation order, optionally only those with an email address.
+    pub async fn list_users(
+        &self,
+        environment_id: &str,
+        email: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<UserRow>, StoreError> {
+        Ok(with_pool!(&self.db, pool => {
+            sqlx::query_as(select!(
+                "WHERE environment_id = $1
+                   AND ($2 IS NULL OR email = $2)
+                   AND ($3 IS NULL
+                        OR (created_at, id) > (SELECT created_at, id FROM users WHERE id = $3))
+                 ORDER BY created_at, id
+                 LIMIT $4"
+            ))
+            .bind(environment_id)
+            .bind(email)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// Replaces a user's profile fields and times.
+    pub async fn update_user(&self, user: &UserRow) -> Result<bool, StoreError> {
+        let affected = with_pool!(&self.db, pool => {
+            sqlx::query(
+                "UPDATE users SET email = $1, first_name = $2, last_name = $3, name = $4,
+                    profile_image_url = $5, updated_at = $6, last_sign_in_at = $7
+                 WHERE environment_id = $8 AND id = $9",
+            )
+            .bind(&user.email)
+            .bind(&user.first_name)
+            .bind(&user.last_name)
+            .bind(&user.name)
+            .bind(&user.profile_image_url)
+            .bind(user.updated_at)
+            .bind(user.last_sign_in_at)
+            .bind(&user.environment_id)
+            .bind(&user.id)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(affected == 1)
+    }
+
+    /// Deletes a user with its identities and sessions.
+    pub async fn delete_user(&self, environment_id: &str, id: &str) -> Result<bool, StoreError> {
+        let affected = with_pool!(&self.db, pool => {
+            sqlx::query("DELETE FROM users WHERE environment_id = $1 AND id = $2")
+                .bind(environment_id)
+                .bind(id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(affected == 1)
+    }
+}
