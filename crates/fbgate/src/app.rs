@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Config;
+use crate::domain::avatars::FileAvatarStore;
 use crate::domain::{Context, api_keys};
 use crate::http::{self, AppState};
 use crate::store::{PendingMigration, Store, StoreError, StoreOptions};
@@ -132,10 +133,17 @@ impl Application {
             .as_ref()
             .map(|token| api_keys::hash_key(token.expose()));
         let state = AppState {
-            ctx: Context::new(store, vault, clock, config.domain_settings()),
+            ctx: Context::new(
+                store,
+                vault,
+                clock,
+                config.domain_settings(),
+                Arc::new(FileAvatarStore::in_data_dir(&config.data_dir)),
+            ),
             config: Arc::new(config),
             metrics,
             admin_token_hash,
+            demo: None,
         };
         let router = http::router(state.clone());
         Ok(Self {
@@ -144,6 +152,13 @@ impl Application {
             state,
             router,
         })
+    }
+
+    /// Serves the `/demo` app (for `fbgate dev`).
+    pub fn with_demo(mut self, demo: http::demo::DemoSettings) -> Self {
+        self.state.demo = Some(Arc::new(demo));
+        self.router = http::router(self.state.clone());
+        self
     }
 
     /// The address the server is bound to (useful with port 0).

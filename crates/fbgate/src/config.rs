@@ -16,6 +16,9 @@ use url::Url;
 
 use crate::vault::{MasterKey, SecretString};
 
+/// The public URL when none is configured.
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
 /// Every setting, by its name in `fbgate.toml`; the environment variable is `FBGATE_` + upper case.
 const SETTINGS: &[&str] = &[
     "listen",
@@ -98,7 +101,7 @@ impl Default for RawConfig {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8080".to_owned(),
-            public_url: "http://127.0.0.1:8080".to_owned(),
+            public_url: DEFAULT_PUBLIC_URL.to_owned(),
             database_url: None,
             database_url_file: None,
             database_max_connections: 10,

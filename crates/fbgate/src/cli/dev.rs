@@ -15,11 +15,16 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
 use super::emulator;
-use crate::app::{Application, shutdown_signal};
+use std::sync::Arc;
+
+use crate::app::{Application, Migrations, shutdown_signal};
+use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::domain::Context;
 use crate::domain::api_keys::{self, Mode};
 use crate::domain::environments::{self, NewEnvironment};
+use crate::domain::providers::{self, ProviderInput};
+use crate::http::demo::DemoSettings;
 use crate::store::ApiKeyKind;
 use crate::telemetry;
 use crate::vault::{MasterKey, SecretString};
@@ -128,6 +133,44 @@ async fn ensure_dev_environment(ctx: &Context, data_dir: &Path) -> anyhow::Resul
     Ok(keys)
 }
 
+const DEV_PROVIDER: &str = "facebook";
+
+/// Makes sure the `dev` environment has a Facebook provider for the emulator's demo app, pointing
+/// at the emulator's current address and allowing the demo page as a return address.
+async fn ensure_dev_provider(
+    ctx: &Context,
+    environment_id: &str,
+    sim_url: &str,
+    public_url: &str,
+) -> anyhow::Result<()> {
+    let input = |with_secret: bool| -> anyhow::Result<ProviderInput> {
+        let mut body = serde_json::json!({
+            "provider_kind": "preset",
+            "provider_key": "facebook",
+            "slug": DEV_PROVIDER,
+            "client_id": emulator::DEMO_APP_ID,
+            "scopes": ["public_profile", "email", "user_friends"],
+            "email_required": false,
+            "allowed_redirect_urls": [format!("{public_url}/demo/*"), "http://localhost/*", "http://127.0.0.1/*"],
+            "facebook_base_url": sim_url,
+            "graph_base_url": sim_url,
+        });
+        if with_secret {
+            body["client_secret"] = serde_json::Value::from(emulator::DEMO_APP_SECRET);
+        }
+        Ok(serde_json::from_value(body)?)
+    };
+    match providers::get_by_slug(ctx, environment_id, DEV_PROVIDER).await {
+        Ok(existing) => {
+            providers::update(ctx, environment_id, &existing.id, input(false)?).await?;
+        }
+        Err(_) => {
+            providers::create(ctx, environment_id, input(true)?).await?;
+        }
+    }
+    Ok(())
+}
+
 /// `fbgate dev`.
 pub async fn run(config_file: Option<&Path>, sim_listen: SocketAddr) -> anyhow::Result<()> {
     let mut config = Config::load(config_file)?;
@@ -137,6 +180,14 @@ pub async fn run(config_file: Option<&Path>, sim_listen: SocketAddr) -> anyhow::
     }
     if config.admin_token.is_none() {
         config.admin_token = Some(ensure_dev_admin_token(&config.data_dir)?);
+    }
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    // Without an explicit public URL, links point at the address actually bound (which differs
+    // from the default when FBGATE_LISTEN asks for another port, or port 0).
+    if config.public_url.as_str().trim_end_matches('/') == crate::config::DEFAULT_PUBLIC_URL {
+        config.public_url = url::Url::parse(&format!("http://{}", listener.local_addr()?))?;
     }
     let admin_token = config.admin_token.clone();
     let data_dir = config.data_dir.clone();
@@ -152,8 +203,16 @@ pub async fn run(config_file: Option<&Path>, sim_listen: SocketAddr) -> anyhow::
         }
     });
 
-    let app = Application::build(config).await?;
+    let app =
+        Application::build_on(config, listener, Migrations::Apply, Arc::new(SystemClock)).await?;
     let keys = ensure_dev_environment(app.context(), &data_dir).await?;
+    let sim_url = format!("http://{sim_addr}");
+    ensure_dev_provider(app.context(), &keys.environment_id, &sim_url, &public_url).await?;
+    let app = app.with_demo(DemoSettings {
+        environment_id: keys.environment_id.clone(),
+        publishable_key: keys.publishable_key.clone(),
+        provider_slug: DEV_PROVIDER.to_owned(),
+    });
     let addr = app.local_addr();
     println!();
     println!(
@@ -162,6 +221,9 @@ pub async fn run(config_file: Option<&Path>, sim_listen: SocketAddr) -> anyhow::
     );
     println!();
     println!("  API            http://{addr}  (public URL {public_url})");
+    println!(
+        "  Demo app       {public_url}/demo   <- open this: Sign in with Facebook, end to end"
+    );
     println!("  API reference  http://{addr}/docs");
     println!(
         "  Facebook emulator  http://{sim_addr}  (demo app {})",

@@ -7,6 +7,7 @@
 
 mod api_keys;
 pub mod auth;
+pub mod demo;
 mod environments;
 pub mod error;
 pub mod extract;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// SHA-256 of the operator token, when one is configured.
     pub admin_token_hash: Option<[u8; 32]>,
+    /// The `/demo` app, served by `fbgate dev` only.
+    pub demo: Option<Arc<demo::DemoSettings>>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -111,7 +114,11 @@ pub fn router(state: AppState) -> Router {
 
     let body_limit = state.config.body_limit_bytes;
     let timeout = state.config.request_timeout;
+    let demo = Router::new()
+        .route("/demo", axum::routing::get(demo::start))
+        .route("/demo/return", axum::routing::get(demo::finish));
     api.merge(SwaggerUi::new("/docs").url("/openapi.json", spec))
+        .merge(demo)
         .fallback(|| async { ApiError::for_status(StatusCode::NOT_FOUND) })
         .method_not_allowed_fallback(|| async {
             ApiError::for_status(StatusCode::METHOD_NOT_ALLOWED)

@@ -195,13 +195,14 @@ async fn dev_runs_with_zero_configuration_and_keeps_its_keys_private() {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut api, mut secret_key) = (None, None);
+    let (mut api, mut secret_key, mut sim) = (None, None, None);
     let read = async {
         while let Some(line) = lines.next_line().await.unwrap() {
             let words: Vec<&str> = line.split_whitespace().collect();
             match words.as_slice() {
                 ["API", url, ..] if url.starts_with("http") => api = Some((*url).to_owned()),
                 ["secret", "key", key] => secret_key = Some((*key).to_owned()),
+                ["Facebook", "emulator", url, ..] => sim = Some((*url).to_owned()),
                 ["publishable", ..] => break,
                 _ => {}
             }
