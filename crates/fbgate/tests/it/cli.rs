@@ -228,6 +228,75 @@ async fn dev_runs_with_zero_configuration_and_keeps_its_keys_private() {
         .unwrap();
     assert_eq!(keys.status(), reqwest::StatusCode::OK);
 
+    // The demo signs in with Facebook end to end against the built-in emulator.
+    let sim = sim.expect("emulator address printed");
+    let consent = client
+        .post(format!("{sim}/_sim/apps/{}/auto-consent", fbgate_sim::DEMO_APP_ID))
+        .json(&serde_json::json!({ "user_id": fbgate_sim::DEMO_USER_ADA, "declined": ["user_friends"] }))
+        .send()
+        .await
+        .unwrap();
+    assert!(consent.status().is_success());
+    let page = client
+        .get(format!("{api}/demo"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Continue with Facebook"));
+    let start = page
+        .split("id=\"continue-with-facebook\" href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let authorize = no_redirects.get(&start).send().await.unwrap();
+    assert_eq!(authorize.status(), reqwest::StatusCode::FOUND);
+    let cookie = authorize.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let dialog = authorize.headers()["location"].to_str().unwrap().to_owned();
+    let at_dialog = no_redirects.get(&dialog).send().await.unwrap();
+    let callback = at_dialog.headers()["location"].to_str().unwrap().to_owned();
+    let back = no_redirects
+        .get(&callback)
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(back.status(), reqwest::StatusCode::FOUND);
+    let result = back.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        result.starts_with(&format!("{api}/demo/return?code=")),
+        "{result}"
+    );
+    let shown = client
+        .get(&result)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(shown.contains("Ada Lovelace"), "{shown}");
+    assert!(
+        shown.contains("id=\"declined-scopes\">user_friends"),
+        "{shown}"
+    );
+
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
