@@ -2,7 +2,7 @@
 //!
 //! Every query of fbgate lives in this module, grouped by table. Queries are written once, with
 //! `$1`-style parameters that both engines accept, and run on whichever pool is configured through
-//! the [`with_pool!`] macro: it expands the same code once per engine, so each is type-checked by
+//! the `with_pool!` macro: it expands the same code once per engine, so each is type-checked by
 //! sqlx for that driver while the SQL text and the bind list exist a single time. Where the engines
 //! really differ (locking, upserts), the two statements sit side by side in the same function.
 //!
@@ -10,6 +10,7 @@
 //! two engines behave the same and tests can move time.
 
 mod api_keys;
+mod avatars;
 mod credentials;
 mod data_keys;
 mod environments;
@@ -28,6 +29,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use api_keys::{ApiKeyKind, ApiKeyRow};
+pub use avatars::AvatarRow;
 pub use credentials::CredentialRow;
 pub use data_keys::DataKeyRow;
 pub use environments::{EnvironmentRow, WrappedEnvironmentKey};
