@@ -11,6 +11,7 @@ mod cli;
 mod environments;
 mod errors;
 mod facebook;
+mod no_leaks;
 mod operations;
 mod providers;
 mod sign_in;
