@@ -9,10 +9,6 @@
 // Test helpers outside `#[test]` functions unwrap too: a failure there is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "support/unavailable.rs"]
-mod unavailable;
-#[path = "support/webdriver.rs"]
-mod webdriver;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -24,7 +20,7 @@ use axum::routing::get;
 use fbgate_sim::{SimConfig, SimServer};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
-use webdriver::Browser;
+use fbgate_testkit::webdriver::{self, Browser};
 
 /// A state with characters that must survive the round trip through the page's hidden fields.
 const STATE: &str = "st 7/Ω+&=x";
@@ -163,17 +159,8 @@ async fn control(http: &reqwest::Client, sim: &SimServer, path: &str, body: Valu
     body
 }
 
-/// Chromium, or `None` after the skip notice when it is not installed (fails under `CI`).
 async fn browser(test: &str) -> Option<Browser> {
-    if !webdriver::chromium_installed() {
-        unavailable::skip_or_fail(
-            test,
-            &format!("{} and {}", webdriver::CHROMIUM, webdriver::CHROMEDRIVER),
-            "apt-get install chromium chromium-driver",
-        );
-        return None;
-    }
-    Some(Browser::launch().await)
+    webdriver::launch_or_skip(test).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,8 +10,6 @@
 // Test helpers outside `#[test]` functions unwrap too: a failure there is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "support/unavailable.rs"]
-mod unavailable;
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -44,7 +42,7 @@ async fn client_installed(python: &str) -> bool {
 async fn python_social_auth_logs_in_and_sees_cancel() {
     let python = python();
     if !client_installed(&python).await {
-        unavailable::skip_or_fail(
+        fbgate_testkit::unavailable::skip_or_fail(
             "third_party::python_social_auth",
             &format!("{python} with social-auth-core"),
             &format!("{python} -m pip install -r {REQUIREMENTS}"),

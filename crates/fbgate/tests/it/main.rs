@@ -8,6 +8,7 @@ mod helpers;
 
 mod api_keys;
 mod cli;
+mod dev;
 mod environments;
 mod errors;
 mod facebook;

@@ -131,6 +131,34 @@ impl Browser {
         title.as_str().unwrap().to_owned()
     }
 
+    /// Waits up to `timeout` for an element matching a CSS selector to appear (after a click
+    /// that navigates, the new page may still be loading).
+    pub async fn wait_for(&self, css: &str, timeout: Duration) -> Option<Element> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let found = call_raw(
+                &self.http,
+                Method::POST,
+                &format!("{}/element", self.session),
+                Some(json!({ "using": "css selector", "value": css })),
+            )
+            .await;
+            if let Some(id) = found.as_ref().and_then(|v| v[ELEMENT_KEY].as_str()) {
+                return Some(Element(id.to_owned()));
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The text of the whole page, for failure messages.
+    pub async fn page_text(&self) -> String {
+        let body = self.find("body").await;
+        self.text(&body).await
+    }
+
     /// The first element matching a CSS selector; fails the test when there is none.
     pub async fn find(&self, css: &str) -> Element {
         let found = self
@@ -149,6 +177,13 @@ impl Browser {
     pub async fn click(&self, element: &Element) {
         let path = format!("/element/{}/click", element.0);
         self.command(Method::POST, &path, Some(json!({}))).await;
+    }
+
+    /// The rendered text of an element.
+    pub async fn text(&self, element: &Element) -> String {
+        let path = format!("/element/{}/text", element.0);
+        let text = self.command(Method::GET, &path, None).await;
+        text.as_str().unwrap_or_default().to_owned()
     }
 
     /// Whether a checkbox or radio button is checked.
@@ -186,6 +221,39 @@ impl Drop for Browser {
                 .status();
         }
     }
+}
+
+/// Chromium for `test`, or `None` after the skip notice when it is not installed (which fails
+/// the test when `CI` is set).
+pub async fn launch_or_skip(test: &str) -> Option<Browser> {
+    if !chromium_installed() {
+        crate::unavailable::skip_or_fail(
+            test,
+            &format!("{CHROMIUM} and {CHROMEDRIVER}"),
+            "apt-get install chromium chromium-driver",
+        );
+        return None;
+    }
+    Some(Browser::launch().await)
+}
+
+/// One WebDriver command whose failure is an answer, not a test failure.
+async fn call_raw(
+    http: &reqwest::Client,
+    method: Method,
+    url: &str,
+    body: Option<Value>,
+) -> Option<Value> {
+    let mut request = http.request(method, url);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    let body: Value = response.json().await.ok()?;
+    Some(body["value"].clone())
 }
 
 /// One WebDriver command; a WebDriver error fails the test with the driver's message.
