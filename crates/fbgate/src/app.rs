@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::domain::avatars::FileAvatarStore;
 use crate::domain::{Context, api_keys};
 use crate::http::{self, AppState};
+use crate::jobs;
 use crate::store::{PendingMigration, Store, StoreError, StoreOptions};
 use crate::vault::{MasterKey, Vault, VaultError};
 
@@ -183,6 +184,14 @@ impl Application {
     ) -> std::io::Result<()> {
         let store = self.state.ctx.store.clone();
         let metrics = self.state.metrics.clone();
+        let runner = tokio::spawn(
+            jobs::Runner::new(
+                self.state.ctx.clone(),
+                jobs::registry(),
+                self.state.config.jobs_poll_interval,
+            )
+            .run(),
+        );
         let upkeep = tokio::spawn(async move {
             let mut interval = tokio::time::interval(http::METRICS_UPKEEP);
             loop {
@@ -198,6 +207,7 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         upkeep.abort();
+        runner.abort();
         store.close().await;
         served
     }

@@ -36,6 +36,7 @@ const SETTINGS: &[&str] = &[
     "body_limit_bytes",
     "request_timeout_secs",
     "session_ttl_secs",
+    "jobs_poll_interval_ms",
 ];
 
 /// A configuration value that cannot be used; the message names the setting.
@@ -95,6 +96,7 @@ struct RawConfig {
     body_limit_bytes: usize,
     request_timeout_secs: u64,
     session_ttl_secs: u64,
+    jobs_poll_interval_ms: u64,
 }
 
 impl Default for RawConfig {
@@ -115,6 +117,7 @@ impl Default for RawConfig {
             body_limit_bytes: 1024 * 1024,
             request_timeout_secs: 30,
             session_ttl_secs: 30 * 24 * 60 * 60,
+            jobs_poll_interval_ms: 1000,
         }
     }
 }
@@ -146,6 +149,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// How long a session lasts before the user must sign in again.
     pub session_ttl: Duration,
+    /// How often each process looks for due background jobs.
+    pub jobs_poll_interval: Duration,
 }
 
 impl Config {
@@ -233,6 +238,12 @@ impl Config {
         if raw.request_timeout_secs == 0 {
             return Err(invalid("request_timeout_secs", "must be at least 1"));
         }
+        if !(10..=60_000).contains(&raw.jobs_poll_interval_ms) {
+            return Err(invalid(
+                "jobs_poll_interval_ms",
+                "must be between 10 and 60000",
+            ));
+        }
         if !(60..=366 * 24 * 60 * 60).contains(&raw.session_ttl_secs) {
             return Err(invalid(
                 "session_ttl_secs",
@@ -255,6 +266,7 @@ impl Config {
             body_limit_bytes: raw.body_limit_bytes,
             request_timeout: Duration::from_secs(raw.request_timeout_secs),
             session_ttl: Duration::from_secs(raw.session_ttl_secs),
+            jobs_poll_interval: Duration::from_millis(raw.jobs_poll_interval_ms),
         })
     }
 

@@ -12,6 +12,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod ids;
+pub mod jobs;
 pub mod store;
 pub mod telemetry;
 pub mod vault;

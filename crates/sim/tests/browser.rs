@@ -9,7 +9,6 @@
 // Test helpers outside `#[test]` functions unwrap too: a failure there is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -18,9 +17,9 @@ use axum::http::Uri;
 use axum::response::Html;
 use axum::routing::get;
 use fbgate_sim::{SimConfig, SimServer};
+use fbgate_testkit::webdriver::{self, Browser};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
-use fbgate_testkit::webdriver::{self, Browser};
 
 /// A state with characters that must survive the round trip through the page's hidden fields.
 const STATE: &str = "st 7/Ω+&=x";

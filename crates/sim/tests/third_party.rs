@@ -10,7 +10,6 @@
 // Test helpers outside `#[test]` functions unwrap too: a failure there is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-
 use std::process::Stdio;
 use std::time::Duration;
 

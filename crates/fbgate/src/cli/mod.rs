@@ -18,6 +18,7 @@ use crate::app::{self, Application, Migrations};
 use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::domain::api_keys::Mode;
+use crate::domain::avatars::FileAvatarStore;
 use crate::domain::environments::{self, NewEnvironment};
 use crate::domain::{self, Context};
 use crate::telemetry;
@@ -214,5 +215,6 @@ async fn open_context(config: &Config) -> anyhow::Result<Context> {
         vault,
         Arc::new(SystemClock),
         config.domain_settings(),
+        Arc::new(FileAvatarStore::in_data_dir(&config.data_dir)),
     ))
 }

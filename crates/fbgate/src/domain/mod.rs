@@ -5,6 +5,7 @@
 //! status codes and the API's error JSON.
 
 pub mod api_keys;
+pub mod avatars;
 pub mod credentials;
 pub mod environments;
 mod error;
@@ -43,6 +44,8 @@ pub struct Context {
     pub settings: Arc<Settings>,
     /// The HTTP client for calls to Facebook: one connection pool for the process.
     pub http: reqwest::Client,
+    /// Where re-hosted profile pictures are kept.
+    pub avatars: Arc<dyn avatars::AvatarStore>,
 }
 
 /// The part of the configuration that domain operations read.
@@ -56,7 +59,13 @@ pub struct Settings {
 
 impl Context {
     /// Builds a context.
-    pub fn new(store: Store, vault: Vault, clock: SharedClock, settings: Settings) -> Self {
+    pub fn new(
+        store: Store,
+        vault: Vault,
+        clock: SharedClock,
+        settings: Settings,
+        avatars: Arc<dyn avatars::AvatarStore>,
+    ) -> Self {
         Self {
             store,
             vault,
@@ -65,6 +74,7 @@ impl Context {
             signers: jwt::SignerCache::new(),
             settings: Arc::new(settings),
             http: outbound_http_client(),
+            avatars,
         }
     }
 }

@@ -7,6 +7,7 @@
 
 mod api_keys;
 pub mod auth;
+mod avatars;
 pub mod demo;
 mod environments;
 pub mod error;
@@ -16,6 +17,7 @@ mod identities;
 mod metrics;
 
 pub use metrics::handle as metrics_handle;
+mod native_sign_in;
 mod openapi;
 mod providers;
 mod sessions;
@@ -100,7 +102,9 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(sign_in::authorize))
         .routes(routes!(sign_in::callback))
         .routes(routes!(sign_in::exchange))
+        .routes(routes!(native_sign_in::facebook_token))
         .routes(routes!(sign_in::get_credential))
+        .routes(routes!(avatars::get))
 }
 
 /// The OpenAPI document, as served at `/openapi.json`.

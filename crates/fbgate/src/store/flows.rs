@@ -71,8 +71,9 @@ pub struct SignInWrite<'a> {
     pub identity: &'a IdentityRow,
     /// True when the identity is new.
     pub new_identity: bool,
-    /// The credential, and the version it replaces (`None`: insert).
-    pub credential: &'a CredentialRow,
+    /// The credential, and the version it replaces (`None`: insert); no credential at all for
+    /// a sign-in that brought no token (Limited Login), which leaves a stored one untouched.
+    pub credential: Option<&'a CredentialRow>,
     /// Version of the stored credential being replaced.
     pub replaces_version: Option<i64>,
     /// The one-time code for the app.
@@ -219,20 +220,22 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
-            match write.replaces_version {
-                None => {
-                    insert_credential!(credential)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(conflict_on_unique("credential"))?;
-                }
-                Some(previous) => {
-                    let replaced = replace_credential_token!(credential, previous)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected();
-                    if replaced != 1 {
-                        return Err(StoreError::Conflict("credential version"));
+            if let Some(credential) = credential {
+                match write.replaces_version {
+                    None => {
+                        insert_credential!(credential)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(conflict_on_unique("credential"))?;
+                    }
+                    Some(previous) => {
+                        let replaced = replace_credential_token!(credential, previous)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected();
+                        if replaced != 1 {
+                            return Err(StoreError::Conflict("credential version"));
+                        }
                     }
                 }
             }

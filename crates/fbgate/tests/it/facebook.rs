@@ -110,6 +110,17 @@ impl TestApp {
         }
     }
 
+    /// Creates an emulator test user whose Facebook picture is `picture` (any URL).
+    pub async fn facebook_user_with_picture(&self, name: &str, picture: &str) -> FacebookUser {
+        let user = self
+            .sim_post("/_sim/users", json!({ "name": name, "picture": picture }))
+            .await;
+        FacebookUser {
+            id: user["id"].as_str().unwrap().to_owned(),
+            email: user["email"].as_str().map(str::to_owned),
+        }
+    }
+
     /// From now on the emulator's dialog for `provider` answers at once as `user` pressing
     /// Continue with `declined` unticked.
     pub async fn consent_as(

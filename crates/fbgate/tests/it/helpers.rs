@@ -109,6 +109,7 @@ pub fn test_config(database_url: &str, master_key: &SecretString) -> Config {
         body_limit_bytes: 64 * 1024,
         request_timeout: Duration::from_secs(10),
         session_ttl: Duration::from_secs(3600),
+        jobs_poll_interval: Duration::from_millis(50),
     }
 }
 

@@ -7,11 +7,14 @@
 mod helpers;
 
 mod api_keys;
+mod avatars;
 mod cli;
 mod dev;
 mod environments;
 mod errors;
 mod facebook;
+mod jobs;
+mod native_sign_in;
 mod no_leaks;
 mod operations;
 mod providers;

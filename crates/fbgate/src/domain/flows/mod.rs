@@ -8,6 +8,8 @@
 //! used, expired, wrong browser; only then is Facebook's answer looked at.
 
 mod error;
+pub mod limited_login;
+pub mod native;
 pub mod sign_in;
 
 use std::time::Duration;

@@ -19,7 +19,7 @@ use super::{FlowErrorCode, FlowFailure, Resumed, pkce_verifier};
 use crate::domain::api_keys::hash_key;
 use crate::domain::providers::{self, MappedProfile, Provider, SyncProfile};
 use crate::domain::users::display_name;
-use crate::domain::{Context, Error, credentials};
+use crate::domain::{Context, Error, avatars, credentials};
 use crate::ids;
 use crate::store::{IdentityRow, SignInCodeRow, SignInWrite, StoreError, UserRow};
 
@@ -49,8 +49,9 @@ pub struct ConfirmedLogin {
     pub declined: Vec<String>,
 }
 
-/// Maps a Facebook failure to the flow's error code.
-fn facebook_failure(step: &str, error: &FacebookError, redirect_to: &Url) -> FlowFailure {
+/// Maps a Facebook failure to the flow's error code (with no return URL: the browser flow adds
+/// its own with [`returning_to`], the native sign-in answers with JSON).
+fn facebook_failure(step: &str, error: &FacebookError) -> FlowFailure {
     let code = match error.kind() {
         ErrorKind::Transport
         | ErrorKind::Transient
@@ -60,7 +61,13 @@ fn facebook_failure(step: &str, error: &FacebookError, redirect_to: &Url) -> Flo
         ErrorKind::Auth { .. } => FlowErrorCode::TokenNotForThisApp,
         _ => FlowErrorCode::TokenExchangeFailed,
     };
-    FlowFailure::redirect(code, redirect_to).with_detail(format!("{step}: {error}"))
+    FlowFailure::page(code).with_detail(format!("{step}: {error}"))
+}
+
+/// Sends a failure back to the browser flow's validated `redirect_to`.
+fn returning_to(mut failure: FlowFailure, redirect_to: &Url) -> FlowFailure {
+    failure.redirect_to = Some(redirect_to.clone());
+    failure
 }
 
 fn internal(redirect_to: &Url, error: impl std::fmt::Display) -> FlowFailure {
@@ -79,22 +86,21 @@ pub async fn facebook_for(ctx: &Context, provider: &Provider) -> Result<Facebook
 
 /// Confirms a user token: ours, valid, and the same person as `/me`; then reads the profile and
 /// the permissions. `exchange_long_lived` says whether to trade it for a long-lived one first.
+/// Failures carry no return URL; the caller decides where they are reported.
 pub async fn confirm_token(
     ctx: &Context,
     facebook: &Facebook,
     provider: &Provider,
     token: AccessToken,
     exchange_long_lived: bool,
-    redirect_to: &Url,
 ) -> Result<ConfirmedLogin, FlowFailure> {
     let not_ours = |detail: &str| {
-        FlowFailure::redirect(FlowErrorCode::TokenNotForThisApp, redirect_to)
-            .with_detail(detail.to_owned())
+        FlowFailure::page(FlowErrorCode::TokenNotForThisApp).with_detail(detail.to_owned())
     };
     let debug = facebook
         .debug_token(&token)
         .await
-        .map_err(|e| facebook_failure("debug_token", &e, redirect_to))?;
+        .map_err(|e| facebook_failure("debug_token", &e))?;
     if !debug.is_valid {
         return Err(not_ours("debug_token: token is not valid"));
     }
@@ -110,7 +116,7 @@ pub async fn confirm_token(
         let long = facebook
             .exchange_long_lived(&token)
             .await
-            .map_err(|e| facebook_failure("long-lived exchange", &e, redirect_to))?;
+            .map_err(|e| facebook_failure("long-lived exchange", &e))?;
         let expires = long
             .expires_in
             .map(|s| now + std::time::Duration::from_secs(s));
@@ -123,14 +129,14 @@ pub async fn confirm_token(
     let profile = facebook
         .me(&token, &field_list)
         .await
-        .map_err(|e| facebook_failure("me", &e, redirect_to))?;
+        .map_err(|e| facebook_failure("me", &e))?;
     if profile.id != debug_user {
         return Err(not_ours("/me names another user than debug_token"));
     }
     let permissions = facebook
         .permissions(&token)
         .await
-        .map_err(|e| facebook_failure("permissions", &e, redirect_to))?;
+        .map_err(|e| facebook_failure("permissions", &e))?;
     let mapped = provider.settings.attribute_mapping.apply(&profile.raw);
     Ok(ConfirmedLogin {
         token,
@@ -179,16 +185,10 @@ pub async fn complete(ctx: &Context, resumed: Resumed) -> Result<Url, FlowFailur
     let short = facebook
         .exchange_code(&AuthorizationCode::new(code), exchange)
         .await
-        .map_err(|e| facebook_failure("exchange", &e, &redirect_to))?;
-    let login = confirm_token(
-        ctx,
-        &facebook,
-        &provider,
-        short.access_token,
-        true,
-        &redirect_to,
-    )
-    .await?;
+        .map_err(|e| returning_to(facebook_failure("exchange", &e), &redirect_to))?;
+    let login = confirm_token(ctx, &facebook, &provider, short.access_token, true)
+        .await
+        .map_err(|failure| returning_to(failure, &redirect_to))?;
     let outcome = record_sign_in(ctx, &provider, login)
         .await
         .map_err(|e| match e {
@@ -239,11 +239,51 @@ fn json_list(values: &[String]) -> String {
     serde_json::Value::from(values.to_vec()).to_string()
 }
 
+/// Who signed in, as the user and identity records need it: from `/me`, or from the claims of a
+/// Limited Login token.
+#[derive(Debug, Clone)]
+pub struct SignInProfile {
+    /// The app-scoped user id.
+    pub facebook_user_id: String,
+    /// The raw profile kept on the identity.
+    pub raw_profile: serde_json::Value,
+    /// The profile as the provider's mapping reads it.
+    pub mapped: MappedProfile,
+    /// Granted and declined permissions; `None` when unknown (a Limited Login token names
+    /// none), which leaves an existing identity's lists as they are.
+    pub permissions: Option<(Vec<String>, Vec<String>)>,
+}
+
 /// Applies the provider's policies and writes user, identity, credential and a one-time code.
 pub async fn record_sign_in(
     ctx: &Context,
     provider: &Provider,
     login: ConfirmedLogin,
+) -> Result<RecordedSignIn, SignInError> {
+    let profile = SignInProfile {
+        facebook_user_id: login.facebook_user_id.clone(),
+        raw_profile: login.raw_profile.clone(),
+        mapped: login.mapped.clone(),
+        permissions: Some((login.granted.clone(), login.declined.clone())),
+    };
+    record(ctx, provider, &profile, Some(&login)).await
+}
+
+/// Like [`record_sign_in`] for a sign-in that brought no token (Limited Login): user and
+/// identity are written, no credential is stored or replaced.
+pub async fn record_tokenless_sign_in(
+    ctx: &Context,
+    provider: &Provider,
+    profile: &SignInProfile,
+) -> Result<RecordedSignIn, SignInError> {
+    record(ctx, provider, profile, None).await
+}
+
+async fn record(
+    ctx: &Context,
+    provider: &Provider,
+    login: &SignInProfile,
+    token: Option<&ConfirmedLogin>,
 ) -> Result<RecordedSignIn, SignInError> {
     let settings = &provider.settings;
     let env = &provider.environment_id;
@@ -255,7 +295,7 @@ pub async fn record_sign_in(
         .store
         .find_identity(&provider.id, &login.facebook_user_id)
         .await?;
-    let (user, identity, new_user, new_identity) = match existing {
+    let (mut user, identity, new_user, new_identity) = match existing {
         Some(mut identity) => {
             let mut user = ctx
                 .store
@@ -273,8 +313,10 @@ pub async fn record_sign_in(
             }
             user.last_sign_in_at = Some(now);
             identity.raw_profile = login.raw_profile.to_string();
-            identity.granted_scopes = json_list(&login.granted);
-            identity.declined_scopes = json_list(&login.declined);
+            if let Some((granted, declined)) = &login.permissions {
+                identity.granted_scopes = json_list(granted);
+                identity.declined_scopes = json_list(declined);
+            }
             identity.synced_at = now;
             (user, identity, false, false)
         }
@@ -303,28 +345,38 @@ pub async fn record_sign_in(
                 provider_id: provider.id.clone(),
                 provider_user_id: login.facebook_user_id.clone(),
                 raw_profile: login.raw_profile.to_string(),
-                granted_scopes: json_list(&login.granted),
-                declined_scopes: json_list(&login.declined),
+                granted_scopes: json_list(
+                    login.permissions.as_ref().map_or(&[], |p| p.0.as_slice()),
+                ),
+                declined_scopes: json_list(
+                    login.permissions.as_ref().map_or(&[], |p| p.1.as_slice()),
+                ),
                 linked_at: now,
                 synced_at: now,
             };
             (user, identity, true, true)
         }
     };
-    let previous = if new_identity {
-        None
-    } else {
-        ctx.store.credential_for_identity(&identity.id).await?
+    let (credential, replaces_version) = match token {
+        Some(token) => {
+            let previous = if new_identity {
+                None
+            } else {
+                ctx.store.credential_for_identity(&identity.id).await?
+            };
+            let credential = credentials::seal_user_credential(
+                ctx,
+                provider,
+                &user,
+                &identity,
+                previous.as_ref(),
+                token,
+            )
+            .await?;
+            (Some(credential), previous.map(|c| c.version))
+        }
+        None => (None, None),
     };
-    let credential = credentials::seal_user_credential(
-        ctx,
-        provider,
-        &user,
-        &identity,
-        previous.as_ref(),
-        &login,
-    )
-    .await?;
 
     let mut random = [0u8; 32];
     rand::fill(&mut random);
@@ -345,11 +397,18 @@ pub async fn record_sign_in(
             new_user,
             identity: &identity,
             new_identity,
-            credential: &credential,
-            replaces_version: previous.as_ref().map(|c| c.version),
+            credential: credential.as_ref(),
+            replaces_version,
             code: &code_row,
         })
         .await?;
+    // The picture is re-hosted after the transaction, because the `avatars` row references
+    // `users` (so deleting a user deletes their avatars at once) and a new user's row exists only
+    // now. The cost is one small UPDATE when fbgate's copy replaces Facebook's URL.
+    let profile_synced = new_user || settings.sync_profile == SyncProfile::EverySignIn;
+    if profile_synced && let Some(source) = login.mapped.profile_image_url.as_deref() {
+        avatars::adopt_picture(ctx, &mut user, source).await;
+    }
     Ok(RecordedSignIn {
         user,
         identity,

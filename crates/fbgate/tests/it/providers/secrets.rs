@@ -30,6 +30,9 @@ async fn context_of(app: &TestApp) -> Context {
         Vault::new(master, store),
         Arc::new(SystemClock),
         settings,
+        Arc::new(fbgate::domain::avatars::FileAvatarStore::in_data_dir(
+            &std::env::temp_dir(),
+        )),
     )
 }
 
