@@ -151,6 +151,8 @@ pub struct Config {
     pub session_ttl: Duration,
     /// How often each process looks for due background jobs.
     pub jobs_poll_interval: Duration,
+    /// The first wait before a failed webhook delivery is retried (not a setting: tests shorten it).
+    pub webhook_retry_base: Duration,
 }
 
 impl Config {
@@ -267,6 +269,7 @@ impl Config {
             request_timeout: Duration::from_secs(raw.request_timeout_secs),
             session_ttl: Duration::from_secs(raw.session_ttl_secs),
             jobs_poll_interval: Duration::from_millis(raw.jobs_poll_interval_ms),
+            webhook_retry_base: Duration::from_secs(5),
         })
     }
 
@@ -275,6 +278,7 @@ impl Config {
         crate::domain::Settings {
             issuer: self.public_base().to_owned(),
             session_ttl: self.session_ttl,
+            webhook_retry_base: self.webhook_retry_base,
         }
     }
 

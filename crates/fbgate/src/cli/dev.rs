@@ -214,34 +214,34 @@ pub async fn run(config_file: Option<&Path>, sim_listen: SocketAddr) -> anyhow::
         provider_slug: DEV_PROVIDER.to_owned(),
     });
     let addr = app.local_addr();
-    println!();
-    println!(
-        "  fbgate dev is running (development only: keys are stored in {})",
-        data_dir.display()
+    let mut banner = format!(
+        "\n  fbgate dev is running (development only: keys are stored in {})\n\n\
+         \x20 API            http://{addr}  (public URL {public_url})\n\
+         \x20 Demo app       {public_url}/demo   <- open this: Sign in with Facebook, end to end\n\
+         \x20 API reference  http://{addr}/docs\n\
+         \x20 Facebook emulator  http://{sim_addr}  (demo app {})\n\n\
+         \x20 environment    {DEV_ENVIRONMENT} ({})\n\
+         \x20 secret key     {}\n\
+         \x20 publishable    {}\n",
+        data_dir.display(),
+        emulator::DEMO_APP_ID,
+        keys.environment_id,
+        keys.secret_key,
+        keys.publishable_key,
     );
-    println!();
-    println!("  API            http://{addr}  (public URL {public_url})");
-    println!(
-        "  Demo app       {public_url}/demo   <- open this: Sign in with Facebook, end to end"
-    );
-    println!("  API reference  http://{addr}/docs");
-    println!(
-        "  Facebook emulator  http://{sim_addr}  (demo app {})",
-        emulator::DEMO_APP_ID
-    );
-    println!();
-    println!(
-        "  environment    {DEV_ENVIRONMENT} ({})",
-        keys.environment_id
-    );
-    println!("  secret key     {}", keys.secret_key);
-    println!("  publishable    {}", keys.publishable_key);
     if let Some(token) = &admin_token {
-        println!("  operator token {}", token.expose());
+        banner.push_str(&format!("  operator token {}\n", token.expose()));
     }
-    println!();
+    print_banner(&banner);
     app.run_until_stopped().await?;
     Ok(())
+}
+
+/// Prints the start banner. A server must not die because whoever started it stopped reading
+/// its output (a closed pipe makes `println!` panic), so write errors are ignored.
+fn print_banner(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
 /// `fbgate sim`.
@@ -250,13 +250,12 @@ pub async fn run_sim_alone(listen: SocketAddr) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
-    println!("Facebook emulator on http://{addr}");
-    println!(
-        "  demo app id {}  secret {}",
+    print_banner(&format!(
+        "Facebook emulator on http://{addr}\n  demo app id {}  secret {}\n  \
+         control API http://{addr}/_sim/  (see docs/emulator.md)\n",
         emulator::DEMO_APP_ID,
         emulator::DEMO_APP_SECRET
-    );
-    println!("  control API http://{addr}/_sim/  (see docs/emulator.md)");
+    ));
     emulator::serve(listener, shutdown_signal()).await?;
     Ok(())
 }

@@ -101,6 +101,27 @@ pub fn current_status(row: &CredentialRow, now: OffsetDateTime) -> (String, Opti
     }
 }
 
+/// Opens a stored credential's token (for fbgate's own calls to Facebook).
+pub async fn open_token(ctx: &Context, row: &CredentialRow) -> Result<SecretString, Error> {
+    if row.token_ciphertext.is_empty() {
+        return Err(Error::CredentialUnusable {
+            code: "credential_revoked",
+            reason: row
+                .status_reason
+                .clone()
+                .unwrap_or_else(|| "user_removed_app".to_owned()),
+        });
+    }
+    Ok(ctx
+        .vault
+        .open_string(
+            &row.environment_id,
+            &credential_aad(&row.environment_id, &row.id, row.version),
+            &row.token_ciphertext,
+        )
+        .await?)
+}
+
 /// A credential handed to a backend.
 #[derive(Debug)]
 pub struct UsableCredential {

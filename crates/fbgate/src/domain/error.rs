@@ -17,6 +17,15 @@ pub enum Error {
         /// Human-readable explanation.
         message: String,
     },
+    /// A request that cannot be acted on as sent (400), such as a Facebook callback whose
+    /// `signed_request` does not verify.
+    #[error("{message}")]
+    BadRequest {
+        /// Machine-readable code.
+        code: &'static str,
+        /// Human-readable explanation.
+        message: String,
+    },
     /// The addressed object does not exist in this environment (404).
     #[error("{message}")]
     NotFound {

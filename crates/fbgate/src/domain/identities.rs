@@ -1,7 +1,7 @@
 //! Identities: Facebook accounts joined to users, with the health of their stored token.
 
 use super::credentials::current_status;
-use super::{Context, Error, providers};
+use super::{Context, Error, providers, webhooks};
 use crate::store::{CredentialRow, IdentityRow};
 
 /// An identity with what the API shows next to it.
@@ -89,25 +89,35 @@ pub async fn get_by_id(
     details(ctx, identity).await
 }
 
-/// Removes an identity and its stored credentials (admin: no last-identity rule).
+/// Removes an identity and its stored credentials (admin: no last-identity rule), announcing
+/// `identity.unlinked` in the same transaction.
 pub async fn delete(
     ctx: &Context,
     environment_id: &str,
     user_id: &str,
     identity_id: &str,
 ) -> Result<IdentityDetails, Error> {
-    let not_found = || Error::not_found("identity_not_found", "no such identity for this user");
-    let identity = ctx
+    let details = get_by_id(ctx, environment_id, user_id, identity_id).await?;
+    let user = super::users::get(ctx, environment_id, user_id).await?;
+    let slug = webhooks::environment_slug(ctx, environment_id).await?;
+    let event = webhooks::identity_event(
+        webhooks::EventType::IdentityUnlinked,
+        &slug,
+        &user,
+        &details.identity,
+        &details.provider_slug,
+        ctx.clock.now(),
+    )
+    .into_row(environment_id);
+    if !ctx
         .store
-        .get_identity(environment_id, identity_id)
+        .delete_identity_with_events(environment_id, identity_id, &[event])
         .await?
-        .ok_or_else(not_found)?;
-    if identity.user_id != user_id {
-        return Err(not_found());
+    {
+        return Err(Error::not_found(
+            "identity_not_found",
+            "no such identity for this user",
+        ));
     }
-    let details = details(ctx, identity).await?;
-    ctx.store
-        .delete_identity(environment_id, identity_id)
-        .await?;
     Ok(details)
 }

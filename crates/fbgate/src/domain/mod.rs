@@ -4,8 +4,10 @@
 //! the vault through [`Context`], and return [`Error`], which `http::error` alone turns into
 //! status codes and the API's error JSON.
 
+pub mod account;
 pub mod api_keys;
 pub mod avatars;
+pub mod compliance;
 pub mod credentials;
 pub mod environments;
 mod error;
@@ -17,6 +19,7 @@ pub mod providers;
 pub mod sessions;
 pub mod slug;
 pub mod users;
+pub mod webhooks;
 
 pub use error::Error;
 
@@ -40,6 +43,8 @@ pub struct Context {
     pub key_cache: api_keys::KeyCache,
     /// Unsealed session-JWT signing keys.
     pub signers: jwt::SignerCache,
+    /// Recently read providers.
+    pub provider_cache: providers::ProviderCache,
     /// Settings the domain needs from configuration.
     pub settings: Arc<Settings>,
     /// The HTTP client for calls to Facebook: one connection pool for the process.
@@ -55,6 +60,8 @@ pub struct Settings {
     pub issuer: String,
     /// How long a session lasts.
     pub session_ttl: Duration,
+    /// The first wait before a failed webhook delivery is retried (5 s; tests use less).
+    pub webhook_retry_base: Duration,
 }
 
 impl Context {
@@ -72,6 +79,7 @@ impl Context {
             clock,
             key_cache: api_keys::KeyCache::new(),
             signers: jwt::SignerCache::new(),
+            provider_cache: providers::ProviderCache::new(),
             settings: Arc::new(settings),
             http: outbound_http_client(),
             avatars,

@@ -100,7 +100,9 @@ pub async fn create(ctx: &Context, environment_id: &str, new: NewUser) -> Result
         updated_at: now,
         last_sign_in_at: None,
     };
-    ctx.store.insert_user(&user).await?;
+    let slug = super::webhooks::environment_slug(ctx, environment_id).await?;
+    let created = super::webhooks::user_created(&slug, &user, now).into_row(environment_id);
+    ctx.store.insert_user_with_events(&user, &[created]).await?;
     Ok(user)
 }
 

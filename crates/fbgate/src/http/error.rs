@@ -131,6 +131,9 @@ impl From<domain::Error> for ApiError {
                 code,
                 message,
             } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).with_field(field),
+            E::BadRequest { code, message } => {
+                ApiError::new(StatusCode::BAD_REQUEST, code, message)
+            }
             E::NotFound { code, message } => ApiError::new(StatusCode::NOT_FOUND, code, message),
             E::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
             E::Unauthenticated { code, message } => {

@@ -5,9 +5,11 @@
 //! metrics, timeouts, body limits, JSON error bodies for answers made by middleware) is layered
 //! here once.
 
+mod account;
 mod api_keys;
 pub mod auth;
 mod avatars;
+mod compliance;
 pub mod demo;
 mod environments;
 pub mod error;
@@ -23,6 +25,7 @@ mod providers;
 mod sessions;
 mod sign_in;
 mod users;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -99,12 +102,21 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(sessions::jwks))
         .routes(routes!(identities::list_for_user))
         .routes(routes!(identities::get, identities::delete))
+        .routes(routes!(account::get))
+        .routes(routes!(account::link, account::unlink))
         .routes(routes!(sign_in::authorize))
         .routes(routes!(sign_in::callback))
         .routes(routes!(sign_in::exchange))
         .routes(routes!(native_sign_in::facebook_token))
         .routes(routes!(sign_in::get_credential))
         .routes(routes!(avatars::get))
+        .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(webhooks::get, webhooks::delete))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(compliance::deauthorize))
+        .routes(routes!(compliance::data_deletion))
+        .routes(routes!(compliance::status))
+        .routes(routes!(compliance::list))
 }
 
 /// The OpenAPI document, as served at `/openapi.json`.

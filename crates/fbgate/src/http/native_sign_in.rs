@@ -132,9 +132,9 @@ impl FacebookTokenSignIn {
 /// The status of each flow error this endpoint can answer.
 fn refusal(code: FlowErrorCode, message: String) -> ApiError {
     let status = match code {
-        FlowErrorCode::SignUpNotAllowed | FlowErrorCode::IdentityAlreadyLinked => {
-            StatusCode::CONFLICT
-        }
+        FlowErrorCode::SignUpNotAllowed
+        | FlowErrorCode::IdentityAlreadyLinked
+        | FlowErrorCode::ProviderAlreadyLinked => StatusCode::CONFLICT,
         FlowErrorCode::FacebookUnavailable | FlowErrorCode::TokenExchangeFailed => {
             StatusCode::BAD_GATEWAY
         }

@@ -19,8 +19,11 @@ use utoipa::{Modify, OpenApi};
         (name = "oauth providers", description = "An environment's Facebook apps (the authn.sh shape)"),
         (name = "users", description = "Users of an environment"),
         (name = "sessions", description = "Sessions, session JWTs and the JWKS that verifies them"),
+        (name = "account", description = "A signed-in user's own account (session token): identities, linking"),
         (name = "sign-in", description = "Sign in with Facebook: the browser flow and the backend exchange"),
         (name = "credentials", description = "Stored Facebook credentials, fetched by backends"),
+        (name = "webhooks", description = "Webhook endpoints, and the deliveries of events to them"),
+        (name = "facebook-callbacks", description = "Facebook's deauthorize and data-deletion callbacks (signed_request), and deletion status"),
     )
 )]
 pub struct ApiDoc;

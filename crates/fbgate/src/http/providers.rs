@@ -56,6 +56,9 @@ pub struct OAuthProvider {
     pub email_required: bool,
     /// Whether unlinking an identity revokes the app's permissions at Facebook.
     pub revoke_on_unlink: bool,
+    /// Whether a Facebook data-deletion request also deletes a user that a Facebook sign-in
+    /// created and that has no other identity (otherwise it is kept, stripped of Facebook's data).
+    pub delete_user_on_data_deletion: bool,
     /// What the provider may be used for.
     pub enabled_for: Vec<ProviderUse>,
     /// Where sign-ins may return to.
@@ -108,6 +111,7 @@ impl OAuthProvider {
             sync_profile: s.sync_profile,
             email_required: s.email_required,
             revoke_on_unlink: s.revoke_on_unlink,
+            delete_user_on_data_deletion: s.delete_user_on_data_deletion,
             enabled_for: s.enabled_for.uses().to_vec(),
             allowed_redirect_urls: s.allowed_redirect_urls.to_strings(),
             graph_api_version: s.graph_api_version.as_str().to_owned(),

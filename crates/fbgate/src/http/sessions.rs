@@ -10,7 +10,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery};
 use super::timestamp;
 use crate::domain::jwt::{self, Jwk};
-use crate::domain::{Error, environments, sessions};
+use crate::domain::{Error, account, environments, sessions};
 use crate::store::SessionRow;
 
 /// A new session: the token is shown only in this answer.
@@ -91,6 +91,10 @@ pub async fn jwt(
 pub struct RevokeSession {
     /// With a secret key: the session to revoke. With a session token: omit (or give its own id).
     pub session_id: Option<String>,
+    /// Also destroy the user's stored Facebook tokens and revoke the app's permissions at
+    /// Facebook (a full "disconnect"); `credentials/get` then answers 404.
+    #[serde(default)]
+    pub revoke_facebook_token: bool,
 }
 
 /// Revoke a session: with its own token (sign out), or with a secret key and `session_id`.
@@ -127,11 +131,11 @@ pub async fn revoke(
             (key.environment_id, id)
         }
     };
-    Ok(Json(
-        sessions::revoke(&state.ctx, &environment_id, &session_id)
-            .await?
-            .into(),
-    ))
+    let revoked = sessions::revoke(&state.ctx, &environment_id, &session_id).await?;
+    if body.revoke_facebook_token {
+        account::forget_facebook_tokens(&state.ctx, &environment_id, &revoked.user_id).await?;
+    }
+    Ok(Json(revoked.into()))
 }
 
 /// Query of the JWKS.

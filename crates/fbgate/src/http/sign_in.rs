@@ -19,11 +19,11 @@ use super::identities::Identity;
 use super::sessions::SessionCreated;
 use super::users::User;
 use crate::domain;
-use crate::domain::api_keys;
 use crate::domain::flows::sign_in;
 use crate::domain::flows::{
     self, CallbackParams, FlowErrorCode, FlowFailure, FlowKind, StartRequest,
 };
+use crate::domain::{account, api_keys};
 use crate::store::ApiKeyKind;
 
 #[derive(Template)]
@@ -64,7 +64,10 @@ pub struct AuthorizeQuery {
     /// The environment's publishable key (or send `Fbgate-Publishable-Key`).
     pub publishable_key: Option<String>,
     /// Where to return; must match the provider's `allowed_redirect_urls`.
-    pub redirect_to: String,
+    pub redirect_to: Option<String>,
+    /// Instead of a key and `redirect_to`: the ticket of an authorization URL made by
+    /// `POST /v1/account/identities/{slug}` (links an identity to a signed-in user).
+    pub link_ticket: Option<String>,
     /// Comma-separated permissions replacing the provider's (`public_profile` is always added).
     pub scopes: Option<String>,
     /// `true` asks Facebook to show declined permissions again.
@@ -92,43 +95,36 @@ pub async fn authorize(
             );
         }
     };
-    let key = query.publishable_key.as_deref().or_else(|| {
-        headers
-            .get("fbgate-publishable-key")
-            .and_then(|v| v.to_str().ok())
-    });
-    let Some(key) = key else {
-        return error_page(
-            StatusCode::UNAUTHORIZED,
-            "missing_credentials",
-            "The sign-in link has no publishable key.",
-        );
-    };
-    let environment_id = match api_keys::authenticate(&state.ctx, key).await {
-        Ok(key) if key.kind == ApiKeyKind::Publishable => key.environment_id,
-        Ok(_) => {
+    let started = match (&query.link_ticket, &query.redirect_to) {
+        (Some(ticket), _) => account::begin_link(&state.ctx, &slug, ticket).await,
+        (None, Some(redirect_to)) => {
+            let key = query.publishable_key.as_deref().or_else(|| {
+                headers
+                    .get("fbgate-publishable-key")
+                    .and_then(|v| v.to_str().ok())
+            });
+            let environment_id = match publishable_key_environment(&state, key).await {
+                Ok(environment_id) => environment_id,
+                Err(page) => return page,
+            };
+            let request = StartRequest {
+                provider_slug: &slug,
+                redirect_to,
+                scopes: query.scopes.as_deref(),
+                rerequest: query.rerequest.unwrap_or(false),
+                kind: FlowKind::SignIn,
+            };
+            flows::start(&state.ctx, &environment_id, request).await
+        }
+        (None, None) => {
             return error_page(
-                StatusCode::FORBIDDEN,
-                "publishable_key_required",
-                "Sign-in links take a publishable key (pk_…), never a secret key.",
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "The sign-in link has no `redirect_to`.",
             );
         }
-        Err(_) => {
-            return error_page(
-                StatusCode::UNAUTHORIZED,
-                "invalid_api_key",
-                "The sign-in link's publishable key is not valid.",
-            );
-        }
     };
-    let request = StartRequest {
-        provider_slug: &slug,
-        redirect_to: &query.redirect_to,
-        scopes: query.scopes.as_deref(),
-        rerequest: query.rerequest.unwrap_or(false),
-        kind: FlowKind::SignIn,
-    };
-    match flows::start(&state.ctx, &environment_id, request).await {
+    match started {
         Ok(started) => {
             let secure = if state.config.public_url.scheme() == "https" {
                 "; Secure"
@@ -154,6 +150,33 @@ pub async fn authorize(
             let api = ApiError::from(error);
             error_page(api.status(), api.code(), api.message())
         }
+    }
+}
+
+/// The environment of the publishable key a browser brought, or the error page to show.
+async fn publishable_key_environment(
+    state: &AppState,
+    key: Option<&str>,
+) -> Result<String, Response> {
+    let Some(key) = key else {
+        return Err(error_page(
+            StatusCode::UNAUTHORIZED,
+            "missing_credentials",
+            "The sign-in link has no publishable key.",
+        ));
+    };
+    match api_keys::authenticate(&state.ctx, key).await {
+        Ok(key) if key.kind == ApiKeyKind::Publishable => Ok(key.environment_id),
+        Ok(_) => Err(error_page(
+            StatusCode::FORBIDDEN,
+            "publishable_key_required",
+            "Sign-in links take a publishable key (pk_…), never a secret key.",
+        )),
+        Err(_) => Err(error_page(
+            StatusCode::UNAUTHORIZED,
+            "invalid_api_key",
+            "The sign-in link's publishable key is not valid.",
+        )),
     }
 }
 

@@ -7,6 +7,9 @@
 //! is enqueued in the same transaction as the change (`store::jobs::insert_job!`), so it can
 //! never be lost between the two.
 
+mod data_deletion;
+mod webhooks;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -78,7 +81,14 @@ impl Registry {
 
 /// Every kind of job fbgate runs.
 pub fn registry() -> Registry {
-    Registry::new()
+    let mut registry = Registry::new();
+    registry.register(
+        crate::domain::compliance::DATA_DELETION_JOB,
+        data_deletion::handler(),
+    );
+    registry.register(webhooks::DISPATCH_JOB, webhooks::dispatch_handler());
+    registry.register(webhooks::DELIVER_JOB, webhooks::deliver_handler());
+    registry
 }
 
 /// Enqueues work that is not tied to a transaction.

@@ -156,4 +156,20 @@ impl Store {
             .await?
         }))
     }
+
+    /// Deletes every credential of an fbgate user (tokens destroyed, not just marked).
+    pub async fn delete_user_credentials(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+    ) -> Result<u64, StoreError> {
+        Ok(with_pool!(&self.db, pool => {
+            sqlx::query("DELETE FROM credentials WHERE environment_id = $1 AND user_id = $2")
+                .bind(environment_id)
+                .bind(user_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        }))
+    }
 }

@@ -76,8 +76,10 @@ pub struct SignInWrite<'a> {
     pub credential: Option<&'a CredentialRow>,
     /// Version of the stored credential being replaced.
     pub replaces_version: Option<i64>,
-    /// The one-time code for the app.
-    pub code: &'a SignInCodeRow,
+    /// The one-time code for the app (none when linking: the app already has its user).
+    pub code: Option<&'a SignInCodeRow>,
+    /// Webhook events announcing this change (`user.created`, …), recorded with it.
+    pub events: Vec<super::OutboxEventRow>,
 }
 
 macro_rules! select_attempts {
@@ -239,21 +241,26 @@ impl Store {
                     }
                 }
             }
-            sqlx::query(
-                "INSERT INTO sign_in_codes (code_hash, environment_id, user_id, identity_id, is_new_user,
-                    created_at, expires_at, used_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(&code.code_hash)
-            .bind(&code.environment_id)
-            .bind(&code.user_id)
-            .bind(&code.identity_id)
-            .bind(code.is_new_user)
-            .bind(code.created_at)
-            .bind(code.expires_at)
-            .bind(code.used_at)
-            .execute(&mut *tx)
-            .await?;
+            if let Some(code) = code {
+                sqlx::query(
+                    "INSERT INTO sign_in_codes (code_hash, environment_id, user_id, identity_id, is_new_user,
+                        created_at, expires_at, used_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(&code.code_hash)
+                .bind(&code.environment_id)
+                .bind(&code.user_id)
+                .bind(&code.identity_id)
+                .bind(code.is_new_user)
+                .bind(code.created_at)
+                .bind(code.expires_at)
+                .bind(code.used_at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for event in &write.events {
+                super::outbox::record_event!(tx, event);
+            }
             tx.commit().await?;
         });
         Ok(())

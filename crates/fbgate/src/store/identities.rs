@@ -101,4 +101,31 @@ impl Store {
         });
         Ok(affected == 1)
     }
+
+    /// Deletes an identity (its credentials go with it) and records `events` in the same
+    /// transaction.
+    pub async fn delete_identity_with_events(
+        &self,
+        environment_id: &str,
+        id: &str,
+        events: &[super::OutboxEventRow],
+    ) -> Result<bool, StoreError> {
+        let affected = with_pool!(&self.db, pool => {
+            let mut tx = pool.begin().await?;
+            let affected = sqlx::query("DELETE FROM identities WHERE environment_id = $1 AND id = $2")
+                .bind(environment_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if affected == 1 {
+                for event in events {
+                    super::outbox::record_event!(tx, event);
+                }
+            }
+            tx.commit().await?;
+            affected
+        });
+        Ok(affected == 1)
+    }
 }

@@ -11,16 +11,20 @@
 
 mod api_keys;
 mod avatars;
+mod compliance;
 mod credentials;
 mod data_keys;
 mod environments;
 mod flows;
 mod identities;
 pub(crate) mod jobs;
+mod link_tickets;
 mod migrate;
+pub(crate) mod outbox;
 mod providers;
 mod sessions;
 mod users;
+pub(crate) mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -31,16 +35,22 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use api_keys::{ApiKeyKind, ApiKeyRow};
 pub use avatars::AvatarRow;
+pub use compliance::{AuditRow, DeletionRequestRow, ErasureWrite, UserFate};
 pub use credentials::CredentialRow;
 pub use data_keys::DataKeyRow;
 pub use environments::{EnvironmentRow, WrappedEnvironmentKey};
 pub use flows::{AuthAttemptRow, SignInCodeRow, SignInWrite};
 pub use identities::IdentityRow;
 pub use jobs::JobRow;
+pub use link_tickets::LinkTicketRow;
 pub use migrate::PendingMigration;
+pub use outbox::OutboxEventRow;
 pub use providers::ProviderRow;
 pub use sessions::{SessionRow, SigningKeyRow};
 pub use users::UserRow;
+pub use webhooks::{
+    DeliveryAttemptWrite, PendingDeliveryRow, WebhookDeliveryRow, WebhookEndpointRow,
+};
 
 /// Errors of the storage layer.
 #[derive(Debug, thiserror::Error)]
@@ -127,7 +137,10 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(5))
-                .foreign_keys(true);
+                .foreign_keys(true)
+                // Deleted rows (tokens, profiles erased on a data-deletion request) are
+                // overwritten on disk instead of lingering in free pages.
+                .pragma("secure_delete", "on");
             let file = connect.get_filename();
             if let Some(parent) = file.parent()
                 && !parent.as_os_str().is_empty()
@@ -135,7 +148,10 @@ impl Store {
             {
                 std::fs::create_dir_all(parent)?;
             }
+            // No liveness ping before each use: an embedded database does not drop connections,
+            // and with SQLite every statement is a hop to a worker thread.
             let pool = SqlitePoolOptions::new()
+                .test_before_acquire(false)
                 .max_connections(options.max_connections.max(1))
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(connect)

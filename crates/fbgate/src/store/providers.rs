@@ -49,6 +49,8 @@ pub struct ProviderRow {
     pub email_required: bool,
     /// Whether unlinking an identity also revokes the app's permissions at Facebook.
     pub revoke_on_unlink: bool,
+    /// Whether a data-deletion request deletes a user that only Facebook made.
+    pub delete_user_on_data_deletion: bool,
     /// `v<major>.<minor>`.
     pub graph_api_version: String,
     /// Origin of the login dialog; NULL for the real Facebook.
@@ -78,7 +80,8 @@ macro_rules! select {
                 client_secret_ciphertext, scopes, attribute_mapping, enabled_for,
                 allowed_redirect_urls, login_product, config_id, token_type, allow_sign_up,
                 sync_profile, email_required, revoke_on_unlink, graph_api_version,
-                facebook_base_url, graph_base_url, created_at, updated_at
+                facebook_base_url, graph_base_url, created_at, updated_at,
+                delete_user_on_data_deletion
              FROM oauth_providers ",
             $rest
         )
@@ -94,9 +97,10 @@ impl Store {
                     name, client_id, client_secret_ciphertext, scopes, attribute_mapping, enabled_for,
                     allowed_redirect_urls, login_product, config_id, token_type, allow_sign_up,
                     sync_profile, email_required, revoke_on_unlink, graph_api_version,
-                    facebook_base_url, graph_base_url, created_at, updated_at)
+                    facebook_base_url, graph_base_url, created_at, updated_at,
+                    delete_user_on_data_deletion)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                    $17, $18, $19, $20, $21, $22, $23, $24)",
+                    $17, $18, $19, $20, $21, $22, $23, $24, $25)",
             )
             .bind(&row.id)
             .bind(&row.environment_id)
@@ -122,6 +126,7 @@ impl Store {
             .bind(&row.graph_base_url)
             .bind(row.created_at)
             .bind(row.updated_at)
+            .bind(row.delete_user_on_data_deletion)
             .execute(pool)
             .await
             .map_err(conflict_on_unique("slug"))?;
@@ -140,7 +145,7 @@ impl Store {
                     login_product = $11, config_id = $12, token_type = $13, allow_sign_up = $14,
                     sync_profile = $15, email_required = $16, revoke_on_unlink = $17,
                     graph_api_version = $18, facebook_base_url = $19, graph_base_url = $20,
-                    updated_at = $21
+                    updated_at = $21, delete_user_on_data_deletion = $24
                  WHERE environment_id = $22 AND id = $23",
             )
             .bind(&row.slug)
@@ -166,6 +171,7 @@ impl Store {
             .bind(row.updated_at)
             .bind(&row.environment_id)
             .bind(&row.id)
+            .bind(row.delete_user_on_data_deletion)
             .execute(pool)
             .await
             .map_err(conflict_on_unique("slug"))?

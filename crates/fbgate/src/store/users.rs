@@ -151,3 +151,22 @@ impl Store {
         Ok(affected == 1)
     }
 }
+
+impl Store {
+    /// Inserts a user and records the events announcing it, in one transaction.
+    pub async fn insert_user_with_events(
+        &self,
+        user: &UserRow,
+        events: &[super::OutboxEventRow],
+    ) -> Result<(), StoreError> {
+        with_pool!(&self.db, pool => {
+            let mut tx = pool.begin().await?;
+            insert_user!(user).execute(&mut *tx).await?;
+            for event in events {
+                super::outbox::record_event!(tx, event);
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+}

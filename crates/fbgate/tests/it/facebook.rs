@@ -146,6 +146,49 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// `POST /v1/credentials/get` for an fbgate user at the `facebook` provider.
+    pub async fn get_credential(&self, env: &TestEnvironment, user_id: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/v1/credentials/get"))
+            .bearer_auth(&env.secret_key)
+            .json(&json!({ "provider": "facebook", "user_id": user_id, "credential_for": "user" }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The stored Facebook token of an fbgate user (fails the test when there is none).
+    pub async fn access_token(&self, env: &TestEnvironment, user_id: &str) -> String {
+        let answer: Value = self
+            .get_credential(env, user_id)
+            .await
+            .json()
+            .await
+            .unwrap();
+        answer["credential"]["access_token"]
+            .as_str()
+            .expect("a credential")
+            .to_owned()
+    }
+
+    /// What the emulator's `debug_token` says of a token, asked with the app's token.
+    pub async fn debug_token(&self, provider: &TestProvider, token: &str) -> Value {
+        let app_token = format!("{}|{}", provider.app_id, provider.app_secret);
+        let answer: Value = self
+            .client
+            .get(self.sim_url("/v25.0/debug_token"))
+            .query(&[("input_token", token), ("access_token", app_token.as_str())])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        answer["data"].clone()
+    }
+}
+
 /// A browser in the middle of a flow.
 pub struct Browser {
     pub dialog_url: Url,
@@ -221,6 +264,38 @@ impl TestApp {
             request = request.header("cookie", &browser.cookie);
         }
         request.send().await.unwrap()
+    }
+
+    /// Walks a browser from any fbgate URL that starts a flow (authorize, or an Account API
+    /// authorization URL) through the dialog and back; returns where fbgate finally sends it.
+    pub async fn browse(&self, start: &str) -> Url {
+        let response = self.client.get(start).send().await.unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::FOUND,
+            "{}",
+            response.text().await.unwrap()
+        );
+        let cookie = response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let browser = Browser {
+            dialog_url: location(&response),
+            cookie,
+            callback_url: None,
+        };
+        let browser = self.through_dialog(browser).await;
+        let response = self.deliver_callback(&browser, true).await;
+        assert!(
+            response.status().is_redirection(),
+            "callback answered {}",
+            response.status()
+        );
+        location(&response)
     }
 
     /// The whole browser side of a sign-in: returns where fbgate finally sends the browser.

@@ -110,6 +110,7 @@ pub fn test_config(database_url: &str, master_key: &SecretString) -> Config {
         request_timeout: Duration::from_secs(10),
         session_ttl: Duration::from_secs(3600),
         jobs_poll_interval: Duration::from_millis(50),
+        webhook_retry_base: Duration::from_millis(50),
     }
 }
 

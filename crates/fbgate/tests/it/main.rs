@@ -6,9 +6,12 @@
 
 mod helpers;
 
+mod account;
 mod api_keys;
 mod avatars;
+mod callbacks;
 mod cli;
+mod deletion_crash;
 mod dev;
 mod environments;
 mod errors;
@@ -21,3 +24,5 @@ mod providers;
 mod sign_in;
 mod users_and_sessions;
 mod vault;
+mod webhooks;
+mod webhooks_crash;

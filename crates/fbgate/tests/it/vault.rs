@@ -4,7 +4,7 @@
 use fbgate::vault::rotation::rotate_master_key;
 use fbgate::vault::{Aad, KeyScope, MasterKey, Vault, VaultError};
 
-use crate::helpers::{Engine, TestApp, on_both_engines, spawn_app};
+use crate::helpers::{Engine, TestApp, database_contents, on_both_engines, spawn_app};
 
 on_both_engines!(
     a_sealed_token_never_reaches_the_database_in_plaintext,
@@ -62,40 +62,6 @@ fn row_aad(environment_id: &str, row: &str) -> Aad {
         .with(environment_id)
         .with(row)
         .with("1")
-}
-
-/// Every byte the database holds, as far as a test can see it.
-async fn database_contents(app: &TestApp) -> Vec<u8> {
-    match app.engine {
-        Engine::Sqlite => {
-            let path = app.database.url.trim_start_matches("sqlite://").to_owned();
-            let mut bytes = std::fs::read(&path).unwrap();
-            if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
-                bytes.extend(wal);
-            }
-            bytes
-        }
-        Engine::Postgres => {
-            let pool = sqlx::PgPool::connect(&app.database.url).await.unwrap();
-            let tables: Vec<(String,)> = sqlx::query_as(
-                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'",
-            )
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-            let mut all = Vec::new();
-            for (table,) in tables {
-                let (text,): (String,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT COALESCE(string_agg(t::text, E'\\n'), '') FROM {table} t"
-                )))
-                .fetch_one(&pool)
-                .await
-                .unwrap();
-                all.extend(text.into_bytes());
-            }
-            all
-        }
-    }
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

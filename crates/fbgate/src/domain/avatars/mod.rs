@@ -4,7 +4,7 @@
 //!
 //! A picture is taken on sign-up and on each profile sync. Fetching is best effort: any failure
 //! (timeout, redirect loop, too large, not a raster image, storage down) is logged at `warn` and
-//! the user keeps Facebook's URL; it never fails the sign-in. See [`fetch`] for the checks.
+//! the user keeps Facebook's URL; it never fails the sign-in. See the `fetch` module for the checks.
 //!
 //! Rows of `avatars` say which picture belongs to which user; the bytes live in an
 //! [`AvatarStore`], content-addressed by environment and SHA-256, so the same picture of the same

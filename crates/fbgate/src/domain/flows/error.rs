@@ -21,6 +21,8 @@ pub enum FlowErrorCode {
     SignUpNotAllowed,
     /// The Facebook account belongs to another user.
     IdentityAlreadyLinked,
+    /// The user already holds another identity of this provider.
+    ProviderAlreadyLinked,
     /// Facebook answered the code exchange with an error.
     TokenExchangeFailed,
     /// The token belongs to another app, or to another user than `/me` says.
@@ -44,6 +46,7 @@ impl FlowErrorCode {
             FlowErrorCode::OauthNoEmailReturned => "oauth_no_email_returned",
             FlowErrorCode::SignUpNotAllowed => "sign_up_not_allowed",
             FlowErrorCode::IdentityAlreadyLinked => "identity_already_linked",
+            FlowErrorCode::ProviderAlreadyLinked => "provider_already_linked",
             FlowErrorCode::TokenExchangeFailed => "token_exchange_failed",
             FlowErrorCode::TokenNotForThisApp => "token_not_for_this_app",
             FlowErrorCode::FacebookUnavailable => "facebook_unavailable",
@@ -71,6 +74,9 @@ impl FlowErrorCode {
             }
             FlowErrorCode::IdentityAlreadyLinked => {
                 "This Facebook account is already linked to another user."
+            }
+            FlowErrorCode::ProviderAlreadyLinked => {
+                "Your account already has another Facebook account linked. Unlink it first."
             }
             FlowErrorCode::TokenExchangeFailed => "Facebook refused to complete the login.",
             FlowErrorCode::TokenNotForThisApp => "The Facebook login was issued for another app.",

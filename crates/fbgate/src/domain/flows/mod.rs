@@ -36,18 +36,32 @@ pub const STATE_TTL: Duration = Duration::from_secs(10 * 60);
 pub enum FlowKind {
     /// Sign in (or sign up) with Facebook.
     SignIn,
+    /// Join a Facebook identity to this signed-in user.
+    Link {
+        /// The user.
+        user_id: String,
+    },
 }
 
 impl FlowKind {
     fn as_str(&self) -> &'static str {
         match self {
             FlowKind::SignIn => "sign_in",
+            FlowKind::Link { .. } => "link",
         }
     }
 
     fn required_use(&self) -> ProviderUse {
         match self {
             FlowKind::SignIn => ProviderUse::SignIn,
+            FlowKind::Link { .. } => ProviderUse::Linking,
+        }
+    }
+
+    fn user_id(&self) -> Option<&str> {
+        match self {
+            FlowKind::SignIn => None,
+            FlowKind::Link { user_id } => Some(user_id),
         }
     }
 }
@@ -115,6 +129,33 @@ fn pkce_aad(environment_id: &str, attempt_id: &str) -> Aad {
         .with(attempt_id)
 }
 
+/// Refuses a provider that is not enabled for `usage`.
+pub fn check_enabled(provider: &Provider, usage: ProviderUse) -> Result<(), Error> {
+    if provider.settings.enabled_for.allows(usage) {
+        return Ok(());
+    }
+    Err(Error::Forbidden {
+        code: "provider_not_enabled",
+        message: format!(
+            "provider `{}` is not enabled for {}",
+            provider.settings.slug,
+            usage.as_str()
+        ),
+    })
+}
+
+/// Parses a `redirect_to` and checks it against the provider's allowed list (no open redirects).
+pub fn allowed_redirect(provider: &Provider, redirect_to: &str) -> Result<Url, Error> {
+    Url::parse(redirect_to)
+        .ok()
+        .filter(|url| provider.settings.allowed_redirect_urls.allows(url))
+        .ok_or_else(|| Error::Invalid {
+            field: "redirect_to".to_owned(),
+            code: "redirect_to_not_allowed",
+            message: "`redirect_to` is not in the provider's allowed_redirect_urls".to_owned(),
+        })
+}
+
 /// Starts a flow: records it and builds the dialog URL. Errors here have no validated place to
 /// return to, so the HTTP layer shows them on a page.
 pub async fn start(
@@ -124,24 +165,8 @@ pub async fn start(
 ) -> Result<Started, Error> {
     let provider = providers::get_by_slug(ctx, environment_id, request.provider_slug).await?;
     let settings = &provider.settings;
-    if !settings.enabled_for.allows(request.kind.required_use()) {
-        return Err(Error::Forbidden {
-            code: "provider_not_enabled",
-            message: format!(
-                "provider `{}` is not enabled for {}",
-                request.provider_slug,
-                request.kind.required_use().as_str()
-            ),
-        });
-    }
-    let redirect_to = Url::parse(request.redirect_to)
-        .ok()
-        .filter(|url| settings.allowed_redirect_urls.allows(url))
-        .ok_or_else(|| Error::Invalid {
-            field: "redirect_to".to_owned(),
-            code: "redirect_to_not_allowed",
-            message: "`redirect_to` is not in the provider's allowed_redirect_urls".to_owned(),
-        })?;
+    check_enabled(&provider, request.kind.required_use())?;
+    let redirect_to = allowed_redirect(&provider, request.redirect_to)?;
     let scopes = match request.scopes {
         Some(text) => {
             let list: Vec<String> = text
@@ -177,7 +202,7 @@ pub async fn start(
         flow: request.kind.as_str().to_owned(),
         pkce_verifier: sealed_verifier,
         redirect_to: redirect_to.to_string(),
-        user_id: None,
+        user_id: request.kind.user_id().map(str::to_owned),
         scopes: serde_json::Value::from(scopes.as_slice().to_vec()).to_string(),
         created_at: now,
         expires_at: now + STATE_TTL,

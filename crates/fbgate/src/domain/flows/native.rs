@@ -115,7 +115,10 @@ pub async fn sign_in(
         SignInError::Flow(code) => refused(code, None),
         SignInError::Internal(error) => NativeSignInError::Domain(error),
     })?;
-    Ok(sign_in::exchange_code(ctx, environment_id, recorded.code.expose()).await?)
+    let code = recorded
+        .code
+        .ok_or_else(|| Error::Internal("a sign-in produced no one-time code".to_owned()))?;
+    Ok(sign_in::exchange_code(ctx, environment_id, code.expose()).await?)
 }
 
 /// The claims of a Limited Login token seen as a `/me` answer, so that the provider's attribute

@@ -19,7 +19,7 @@ use super::{FlowErrorCode, FlowFailure, Resumed, pkce_verifier};
 use crate::domain::api_keys::hash_key;
 use crate::domain::providers::{self, MappedProfile, Provider, SyncProfile};
 use crate::domain::users::display_name;
-use crate::domain::{Context, Error, avatars, credentials};
+use crate::domain::{Context, Error, avatars, credentials, webhooks};
 use crate::ids;
 use crate::store::{IdentityRow, SignInCodeRow, SignInWrite, StoreError, UserRow};
 
@@ -189,15 +189,27 @@ pub async fn complete(ctx: &Context, resumed: Resumed) -> Result<Url, FlowFailur
     let login = confirm_token(ctx, &facebook, &provider, short.access_token, true)
         .await
         .map_err(|failure| returning_to(failure, &redirect_to))?;
-    let outcome = record_sign_in(ctx, &provider, login)
-        .await
-        .map_err(|e| match e {
-            SignInError::Flow(code) => FlowFailure::redirect(code, &redirect_to),
-            SignInError::Internal(e) => internal(&redirect_to, e),
-        })?;
+    let recorded = match attempt.user_id.as_deref() {
+        Some(user_id) if attempt.flow == "link" => {
+            record_link(ctx, &provider, user_id, login).await
+        }
+        _ => record_sign_in(ctx, &provider, login).await,
+    };
+    let outcome = recorded.map_err(|e| match e {
+        SignInError::Flow(code) => FlowFailure::redirect(code, &redirect_to),
+        SignInError::Internal(e) => internal(&redirect_to, e),
+    })?;
     let mut url = redirect_to;
-    url.query_pairs_mut()
-        .append_pair("code", outcome.code.expose());
+    match &outcome.code {
+        Some(code) => {
+            url.query_pairs_mut().append_pair("code", code.expose());
+        }
+        None => {
+            url.query_pairs_mut()
+                .append_pair("linked", provider.settings.slug.as_str())
+                .append_pair("identity_id", &outcome.identity.id);
+        }
+    }
     Ok(url)
 }
 
@@ -231,8 +243,8 @@ pub struct RecordedSignIn {
     pub identity: IdentityRow,
     /// Whether the user was created now.
     pub is_new_user: bool,
-    /// The one-time code for `POST /v1/sign-ins/exchange`.
-    pub code: crate::vault::SecretString,
+    /// The one-time code for `POST /v1/sign-ins/exchange` (none when linking).
+    pub code: Option<crate::vault::SecretString>,
 }
 
 fn json_list(values: &[String]) -> String {
@@ -266,7 +278,39 @@ pub async fn record_sign_in(
         mapped: login.mapped.clone(),
         permissions: Some((login.granted.clone(), login.declined.clone())),
     };
-    record(ctx, provider, &profile, Some(&login)).await
+    record(ctx, provider, &profile, Some(&login), RecordMode::SignIn).await
+}
+
+/// Joins the Facebook account of a confirmed login to an existing user (the `link` flow).
+/// Refused when that account belongs to another user, or when the user already holds another
+/// identity of this provider; linking the same account again refreshes its token and profile.
+pub async fn record_link(
+    ctx: &Context,
+    provider: &Provider,
+    user_id: &str,
+    login: ConfirmedLogin,
+) -> Result<RecordedSignIn, SignInError> {
+    let profile = SignInProfile {
+        facebook_user_id: login.facebook_user_id.clone(),
+        raw_profile: login.raw_profile.clone(),
+        mapped: login.mapped.clone(),
+        permissions: Some((login.granted.clone(), login.declined.clone())),
+    };
+    record(
+        ctx,
+        provider,
+        &profile,
+        Some(&login),
+        RecordMode::Link { user_id },
+    )
+    .await
+}
+
+/// Whether a confirmed login signs a person in or joins their account to a user.
+#[derive(Debug, Clone, Copy)]
+enum RecordMode<'a> {
+    SignIn,
+    Link { user_id: &'a str },
 }
 
 /// Like [`record_sign_in`] for a sign-in that brought no token (Limited Login): user and
@@ -276,7 +320,7 @@ pub async fn record_tokenless_sign_in(
     provider: &Provider,
     profile: &SignInProfile,
 ) -> Result<RecordedSignIn, SignInError> {
-    record(ctx, provider, profile, None).await
+    record(ctx, provider, profile, None, RecordMode::SignIn).await
 }
 
 async fn record(
@@ -284,10 +328,15 @@ async fn record(
     provider: &Provider,
     login: &SignInProfile,
     token: Option<&ConfirmedLogin>,
+    mode: RecordMode<'_>,
 ) -> Result<RecordedSignIn, SignInError> {
     let settings = &provider.settings;
     let env = &provider.environment_id;
-    if settings.email_required && login.mapped.email.is_none() {
+    let linking = match mode {
+        RecordMode::SignIn => None,
+        RecordMode::Link { user_id } => Some(user_id),
+    };
+    if linking.is_none() && settings.email_required && login.mapped.email.is_none() {
         return Err(SignInError::Flow(FlowErrorCode::OauthNoEmailReturned));
     }
     let now = ctx.clock.now();
@@ -296,6 +345,9 @@ async fn record(
         .find_identity(&provider.id, &login.facebook_user_id)
         .await?;
     let (mut user, identity, new_user, new_identity) = match existing {
+        Some(identity) if linking.is_some_and(|user_id| identity.user_id != user_id) => {
+            return Err(SignInError::Flow(FlowErrorCode::IdentityAlreadyLinked));
+        }
         Some(mut identity) => {
             let mut user = ctx
                 .store
@@ -307,11 +359,14 @@ async fn record(
                         "identity without user",
                     ))
                 })?;
-            if settings.sync_profile == SyncProfile::EverySignIn {
-                apply_profile(&mut user, &login.mapped);
-                user.updated_at = now;
+            // Linking an account again refreshes the identity, never the user's own profile.
+            if linking.is_none() {
+                if settings.sync_profile == SyncProfile::EverySignIn {
+                    apply_profile(&mut user, &login.mapped);
+                    user.updated_at = now;
+                }
+                user.last_sign_in_at = Some(now);
             }
-            user.last_sign_in_at = Some(now);
             identity.raw_profile = login.raw_profile.to_string();
             if let Some((granted, declined)) = &login.permissions {
                 identity.granted_scopes = json_list(granted);
@@ -319,6 +374,21 @@ async fn record(
             }
             identity.synced_at = now;
             (user, identity, false, false)
+        }
+        None if linking.is_some() => {
+            let user_id = linking.unwrap_or_default();
+            let user = ctx.store.get_user(env, user_id).await?.ok_or_else(|| {
+                SignInError::Internal(Error::not_found(
+                    "user_not_found",
+                    "the linking user no longer exists",
+                ))
+            })?;
+            let held = ctx.store.list_identities_of_user(env, user_id).await?;
+            if held.iter().any(|i| i.provider_id == provider.id) {
+                return Err(SignInError::Flow(FlowErrorCode::ProviderAlreadyLinked));
+            }
+            let identity = new_identity_row(ctx, provider, user_id, login);
+            (user, identity, false, true)
         }
         None => {
             if !settings.allow_sign_up {
@@ -338,22 +408,7 @@ async fn record(
                 last_sign_in_at: Some(now),
             };
             apply_profile(&mut user, &login.mapped);
-            let identity = IdentityRow {
-                id: ids::new_id("idn"),
-                environment_id: env.clone(),
-                user_id: user.id.clone(),
-                provider_id: provider.id.clone(),
-                provider_user_id: login.facebook_user_id.clone(),
-                raw_profile: login.raw_profile.to_string(),
-                granted_scopes: json_list(
-                    login.permissions.as_ref().map_or(&[], |p| p.0.as_slice()),
-                ),
-                declined_scopes: json_list(
-                    login.permissions.as_ref().map_or(&[], |p| p.1.as_slice()),
-                ),
-                linked_at: now,
-                synced_at: now,
-            };
+            let identity = new_identity_row(ctx, provider, &user.id, login);
             (user, identity, true, true)
         }
     };
@@ -378,10 +433,13 @@ async fn record(
         None => (None, None),
     };
 
-    let mut random = [0u8; 32];
-    rand::fill(&mut random);
-    let code = crate::vault::SecretString::new(URL_SAFE_NO_PAD.encode(random));
-    let code_row = SignInCodeRow {
+    // A sign-in hands the app a one-time code; a link has nothing to hand over.
+    let code = linking.is_none().then(|| {
+        let mut random = [0u8; 32];
+        rand::fill(&mut random);
+        crate::vault::SecretString::new(URL_SAFE_NO_PAD.encode(random))
+    });
+    let code_row = code.as_ref().map(|code| SignInCodeRow {
         code_hash: hash_key(code.expose()).to_vec(),
         environment_id: env.clone(),
         user_id: user.id.clone(),
@@ -390,7 +448,26 @@ async fn record(
         created_at: now,
         expires_at: now + SIGN_IN_CODE_TTL,
         used_at: None,
-    };
+    });
+    // New users and identities are announced in the same transaction that creates them.
+    let mut events = Vec::new();
+    if new_user || new_identity {
+        let slug = webhooks::environment_slug(ctx, env).await?;
+        if new_user {
+            events.push(webhooks::user_created(&slug, &user, now).into_row(env));
+        }
+        if new_identity {
+            let event = webhooks::identity_event(
+                webhooks::EventType::IdentityLinked,
+                &slug,
+                &user,
+                &identity,
+                settings.slug.as_str(),
+                now,
+            );
+            events.push(event.into_row(env));
+        }
+    }
     ctx.store
         .complete_sign_in(&SignInWrite {
             user: &user,
@@ -399,13 +476,15 @@ async fn record(
             new_identity,
             credential: credential.as_ref(),
             replaces_version,
-            code: &code_row,
+            code: code_row.as_ref(),
+            events,
         })
         .await?;
     // The picture is re-hosted after the transaction, because the `avatars` row references
     // `users` (so deleting a user deletes their avatars at once) and a new user's row exists only
     // now. The cost is one small UPDATE when fbgate's copy replaces Facebook's URL.
-    let profile_synced = new_user || settings.sync_profile == SyncProfile::EverySignIn;
+    let profile_synced =
+        linking.is_none() && (new_user || settings.sync_profile == SyncProfile::EverySignIn);
     if profile_synced && let Some(source) = login.mapped.profile_image_url.as_deref() {
         avatars::adopt_picture(ctx, &mut user, source).await;
     }
@@ -415,6 +494,32 @@ async fn record(
         is_new_user: new_user,
         code,
     })
+}
+
+/// A new identity joining `user_id` to the Facebook account of `login`.
+fn new_identity_row(
+    ctx: &Context,
+    provider: &Provider,
+    user_id: &str,
+    login: &SignInProfile,
+) -> IdentityRow {
+    let now = ctx.clock.now();
+    let (granted, declined) = login
+        .permissions
+        .as_ref()
+        .map_or((&[][..], &[][..]), |(g, d)| (g.as_slice(), d.as_slice()));
+    IdentityRow {
+        id: ids::new_id("idn"),
+        environment_id: provider.environment_id.clone(),
+        user_id: user_id.to_owned(),
+        provider_id: provider.id.clone(),
+        provider_user_id: login.facebook_user_id.clone(),
+        raw_profile: login.raw_profile.to_string(),
+        granted_scopes: json_list(granted),
+        declined_scopes: json_list(declined),
+        linked_at: now,
+        synced_at: now,
+    }
 }
 
 /// Copies the mapped profile onto the user (fields Facebook did not send are left as they are).

@@ -16,7 +16,10 @@ mod redirect_urls;
 mod row;
 mod settings;
 
+use std::sync::Arc;
+
 use fbgate_facebook::{AppSecret, FacebookApp};
+use moka::future::Cache;
 use time::OffsetDateTime;
 
 pub use attribute_mapping::{Attribute, AttributeMapping, MappedProfile, ProfilePath, USER_FIELDS};
@@ -155,6 +158,10 @@ pub async fn get_by_slug(
     environment_id: &str,
     slug: &str,
 ) -> Result<Provider, Error> {
+    let key = (environment_id.to_owned(), slug.to_owned());
+    if let Some(provider) = ctx.provider_cache.0.get(&key).await {
+        return Ok((*provider).clone());
+    }
     let row = ctx
         .store
         .get_provider_by_slug(environment_id, slug)
@@ -162,7 +169,45 @@ pub async fn get_by_slug(
         .ok_or_else(|| {
             Error::not_found("provider_not_found", "no OAuth provider with this slug")
         })?;
-    Provider::from_row(row)
+    let provider = Provider::from_row(row)?;
+    ctx.provider_cache
+        .0
+        .insert(key, Arc::new(provider.clone()))
+        .await;
+    Ok(provider)
+}
+
+/// Recently read providers by (environment, slug): every sign-in step and every
+/// `credentials/get` names its provider by slug, and a provider changes rarely. A change made
+/// through this process is seen at once; one made through another replica within
+/// [`PROVIDER_CACHE_TTL`].
+#[derive(Debug, Clone)]
+pub struct ProviderCache(Arc<Cache<(String, String), Arc<Provider>>>);
+
+/// How long another replica's change to a provider may take to be seen here.
+pub const PROVIDER_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(15);
+
+impl ProviderCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self(Arc::new(
+            Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(PROVIDER_CACHE_TTL)
+                .build(),
+        ))
+    }
+
+    /// Forgets everything (after a change: slugs may have moved).
+    pub fn clear(&self) {
+        self.0.invalidate_all();
+    }
+}
+
+impl Default for ProviderCache {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// Reads one provider by id alone, for Facebook's callbacks, which carry no API key.
@@ -212,6 +257,7 @@ pub async fn update(
         .update_provider(&provider.to_row())
         .await
         .map_err(slug_taken(&provider.settings.slug))?;
+    ctx.provider_cache.clear();
     if !updated {
         return Err(not_found());
     }
@@ -221,6 +267,7 @@ pub async fn update(
 /// Deletes a provider and answers with what it was.
 pub async fn delete(ctx: &Context, environment_id: &str, id: &str) -> Result<Provider, Error> {
     let provider = get(ctx, environment_id, id).await?;
+    ctx.provider_cache.clear();
     if !ctx.store.delete_provider(environment_id, id).await? {
         return Err(not_found());
     }

@@ -54,6 +54,7 @@ impl Provider {
             sync_profile: s.sync_profile.as_str().to_owned(),
             email_required: s.email_required,
             revoke_on_unlink: s.revoke_on_unlink,
+            delete_user_on_data_deletion: s.delete_user_on_data_deletion,
             graph_api_version: s.graph_api_version.as_str().to_owned(),
             facebook_base_url: s.facebook_base_url.as_ref().map(|u| u.as_str().to_owned()),
             graph_base_url: s.graph_base_url.as_ref().map(|u| u.as_str().to_owned()),
@@ -110,6 +111,7 @@ impl Provider {
                 .map_err(|_| corrupt("sync_profile"))?,
             email_required: row.email_required,
             revoke_on_unlink: row.revoke_on_unlink,
+            delete_user_on_data_deletion: row.delete_user_on_data_deletion,
             enabled_for: EnabledFor::parse("enabled_for", &uses)
                 .map_err(|_| corrupt("enabled_for"))?,
             allowed_redirect_urls: AllowedRedirectUrls::parse(

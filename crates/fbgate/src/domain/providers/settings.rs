@@ -106,6 +106,11 @@ pub struct ProviderInput {
     #[serde(default)]
     #[schema(value_type = Option<bool>)]
     pub revoke_on_unlink: Given<bool>,
+    /// On a Facebook data-deletion request, delete the user too when it was created by a
+    /// Facebook sign-in and has no other identity (else strip it); default true.
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub delete_user_on_data_deletion: Given<bool>,
     /// Non-empty subset of `sign_in`, `linking`, `api_access`; default all three.
     #[serde(default)]
     #[schema(value_type = Option<Vec<ProviderUse>>)]
@@ -159,6 +164,8 @@ pub struct ProviderSettings {
     pub email_required: bool,
     /// Whether unlinking revokes the app's permissions at Facebook.
     pub revoke_on_unlink: bool,
+    /// Whether a data-deletion request deletes a user that only Facebook made.
+    pub delete_user_on_data_deletion: bool,
     /// What the provider may be used for.
     pub enabled_for: EnabledFor,
     /// Where sign-ins may return to.
@@ -293,6 +300,11 @@ impl ProviderSettings {
             c.map(|c| &c.revoke_on_unlink),
             false,
         )?;
+        let delete_user_on_data_deletion = flag(
+            input.delete_user_on_data_deletion,
+            c.map(|c| &c.delete_user_on_data_deletion),
+            true,
+        )?;
         let enabled_for = pick(
             input.enabled_for,
             c.map(|c| &c.enabled_for),
@@ -344,6 +356,7 @@ impl ProviderSettings {
             sync_profile,
             email_required,
             revoke_on_unlink,
+            delete_user_on_data_deletion,
             enabled_for,
             allowed_redirect_urls,
             graph_api_version,

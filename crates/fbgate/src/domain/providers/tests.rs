@@ -42,6 +42,7 @@ fn creation_fills_every_default() {
     assert_eq!(s.sync_profile, SyncProfile::EverySignIn);
     assert!(s.email_required);
     assert!(!s.revoke_on_unlink);
+    assert!(s.delete_user_on_data_deletion);
     assert_eq!(s.enabled_for, EnabledFor::default());
     assert!(s.allowed_redirect_urls.patterns().is_empty());
     assert_eq!(s.graph_api_version.as_str(), "v25.0");

@@ -24,6 +24,7 @@ async fn context_of(app: &TestApp) -> Context {
     let settings = Settings {
         issuer: app.address.clone(),
         session_ttl: Duration::from_secs(3600),
+        webhook_retry_base: Duration::from_secs(5),
     };
     Context::new(
         store.clone(),
