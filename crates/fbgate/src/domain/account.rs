@@ -144,10 +144,12 @@ pub async fn forget_facebook_tokens(
             revoke_at_facebook(ctx, &provider, credential).await;
         }
     }
-    Ok(ctx
+    let deleted = ctx
         .store
         .delete_user_credentials(environment_id, user_id)
-        .await?)
+        .await?;
+    ctx.credential_cache.clear();
+    Ok(deleted)
 }
 
 /// Asks Facebook to remove the app's permissions for this person (best effort: the unlink

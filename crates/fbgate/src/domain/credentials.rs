@@ -4,7 +4,10 @@
 //! to another row, or an old ciphertext put back after a reconnect, fails to open. The version
 //! grows every time the token is replaced.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use moka::future::Cache;
 
 use time::OffsetDateTime;
 
@@ -14,6 +17,39 @@ use super::{Context, Error};
 use crate::ids;
 use crate::store::{CredentialRow, IdentityRow, UserRow};
 use crate::vault::{Aad, KeyScope, SecretString};
+
+/// How long a credential row read for `credentials/get` is served from memory. Every write
+/// through this process clears the cache at once; a change made by another replica (a
+/// revocation, a reconnect) is seen here within this time.
+pub const CREDENTIAL_CACHE_TTL: Duration = Duration::from_secs(1);
+
+/// Recently read credential rows by (environment, provider, user): the hot path of
+/// `credentials/get` then costs no database round trip, only the AES-GCM open.
+#[derive(Debug, Clone)]
+pub struct CredentialCache(Arc<Cache<(String, String, String), Arc<CredentialRow>>>);
+
+impl CredentialCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self(Arc::new(
+            Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(CREDENTIAL_CACHE_TTL)
+                .build(),
+        ))
+    }
+
+    /// Forgets every row: called after any change to credentials.
+    pub fn clear(&self) {
+        self.0.invalidate_all();
+    }
+}
+
+impl Default for CredentialCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// A credential is `expiring` when it expires sooner than this.
 pub const EXPIRING_THRESHOLD: Duration = Duration::from_secs(7 * 24 * 60 * 60);
@@ -147,11 +183,24 @@ pub async fn get_for_user(
         )
     };
     let provider = providers::get_by_slug(ctx, environment_id, provider_slug).await?;
-    let row = ctx
-        .store
-        .user_credential(environment_id, &provider.id, user_id)
-        .await?
-        .ok_or_else(not_found)?;
+    let key = (
+        environment_id.to_owned(),
+        provider.id.clone(),
+        user_id.to_owned(),
+    );
+    let row = match ctx.credential_cache.0.get(&key).await {
+        Some(row) => row,
+        None => {
+            let row = ctx
+                .store
+                .user_credential(environment_id, &provider.id, user_id)
+                .await?
+                .ok_or_else(not_found)?;
+            let row = Arc::new(row);
+            ctx.credential_cache.0.insert(key, row.clone()).await;
+            row
+        }
+    };
     let (status, reason) = current_status(&row, ctx.clock.now());
     if let Some(code) = match status.as_str() {
         "revoked" => Some("credential_revoked"),
@@ -173,7 +222,7 @@ pub async fn get_for_user(
         )
         .await?;
     Ok(UsableCredential {
-        row,
+        row: (*row).clone(),
         status,
         access_token,
     })

@@ -119,5 +119,6 @@ pub async fn delete(
             "no such identity for this user",
         ));
     }
+    ctx.credential_cache.clear();
     Ok(details)
 }

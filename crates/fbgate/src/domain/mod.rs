@@ -45,6 +45,8 @@ pub struct Context {
     pub signers: jwt::SignerCache,
     /// Recently read providers.
     pub provider_cache: providers::ProviderCache,
+    /// Recently read credential rows (the `credentials/get` hot path).
+    pub credential_cache: credentials::CredentialCache,
     /// Settings the domain needs from configuration.
     pub settings: Arc<Settings>,
     /// The HTTP client for calls to Facebook: one connection pool for the process.
@@ -80,6 +82,7 @@ impl Context {
             key_cache: api_keys::KeyCache::new(),
             signers: jwt::SignerCache::new(),
             provider_cache: providers::ProviderCache::new(),
+            credential_cache: credentials::CredentialCache::new(),
             settings: Arc::new(settings),
             http: outbound_http_client(),
             avatars,

@@ -132,6 +132,7 @@ pub async fn list(
 pub async fn delete(ctx: &Context, environment_id: &str, id: &str) -> Result<UserRow, Error> {
     let user = get(ctx, environment_id, id).await?;
     ctx.store.delete_user(environment_id, id).await?;
+    ctx.credential_cache.clear();
     Ok(user)
 }
 

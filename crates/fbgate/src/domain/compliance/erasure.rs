@@ -142,6 +142,7 @@ pub async fn carry_out(ctx: &Context, confirmation_code: &str) -> Result<(), Err
             now,
         })
         .await?;
+    ctx.credential_cache.clear();
     if completed {
         tracing::info!(
             identity_found = identity.is_some(),

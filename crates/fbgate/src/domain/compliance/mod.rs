@@ -190,6 +190,7 @@ pub async fn deauthorize(
             &events,
         )
         .await?;
+    ctx.credential_cache.clear();
     if !revoked.is_empty() {
         tracing::info!(
             identity_id = %identity.id,

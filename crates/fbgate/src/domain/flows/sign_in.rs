@@ -480,6 +480,7 @@ async fn record(
             events,
         })
         .await?;
+    ctx.credential_cache.clear();
     // The picture is re-hosted after the transaction, because the `avatars` row references
     // `users` (so deleting a user deletes their avatars at once) and a new user's row exists only
     // now. The cost is one small UPDATE when fbgate's copy replaces Facebook's URL.

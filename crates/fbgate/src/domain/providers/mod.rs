@@ -268,6 +268,8 @@ pub async fn update(
 pub async fn delete(ctx: &Context, environment_id: &str, id: &str) -> Result<Provider, Error> {
     let provider = get(ctx, environment_id, id).await?;
     ctx.provider_cache.clear();
+    // The provider's identities and credentials go with it.
+    ctx.credential_cache.clear();
     if !ctx.store.delete_provider(environment_id, id).await? {
         return Err(not_found());
     }
