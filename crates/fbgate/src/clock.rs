@@ -23,6 +23,16 @@ impl Clock for SystemClock {
     }
 }
 
+/// Formats a time as the API shows it everywhere (answers, webhook payloads, pages): RFC 3339,
+/// UTC, whole seconds, e.g. `2026-11-22T04:35:50Z`.
+pub fn api_time(time: OffsetDateTime) -> String {
+    let utc = time.to_offset(time::UtcOffset::UTC);
+    utc.replace_nanosecond(0)
+        .unwrap_or(utc)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 /// A shared clock handle.
 pub type SharedClock = Arc<dyn Clock>;
 

@@ -36,8 +36,6 @@ use axum::http::{HeaderName, Request, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::PrometheusHandle;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
@@ -69,14 +67,7 @@ pub struct AppState {
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Formats a time as the API does: RFC 3339, UTC, whole seconds.
-pub fn timestamp(time: OffsetDateTime) -> String {
-    let whole = time
-        .to_offset(time::UtcOffset::UTC)
-        .replace_nanosecond(0)
-        .unwrap_or(time);
-    whole.format(&Rfc3339).unwrap_or_default()
-}
+pub use crate::clock::api_time as timestamp;
 
 /// The API routes, with their OpenAPI descriptions.
 fn api() -> OpenApiRouter<AppState> {

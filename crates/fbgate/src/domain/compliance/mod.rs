@@ -22,6 +22,7 @@ mod erasure;
 
 pub use erasure::{carry_out, strip_facebook_fields};
 
+use crate::clock::api_time;
 use std::time::Duration;
 
 use fbgate_facebook::{AppSecret, SignedRequest, SignedRequestError};
@@ -220,15 +221,6 @@ fn revoked_credential_data(
         "scopes": serde_json::from_str::<Value>(&credential.scopes).unwrap_or(Value::Null),
         "revoked_at": api_time(now),
     })
-}
-
-/// The API's time format: RFC 3339, UTC, whole seconds.
-pub(crate) fn api_time(time: OffsetDateTime) -> String {
-    let utc = time.to_offset(time::UtcOffset::UTC);
-    utc.replace_nanosecond(0)
-        .unwrap_or(utc)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 /// A new, unguessable confirmation code.

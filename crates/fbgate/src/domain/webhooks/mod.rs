@@ -13,13 +13,13 @@
 
 pub mod delivery;
 
+use crate::clock::api_time;
 use std::net::IpAddr;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use url::{Host, Url};
 
 use super::pagination::{Page, paginate};
@@ -249,15 +249,6 @@ pub fn user_created(environment_slug: &str, user: &UserRow, now: OffsetDateTime)
         now,
     )
     .about(user.id.clone())
-}
-
-/// The API's time format: RFC 3339, UTC, whole seconds.
-fn api_time(time: OffsetDateTime) -> String {
-    let utc = time.to_offset(time::UtcOffset::UTC);
-    utc.replace_nanosecond(0)
-        .unwrap_or(utc)
-        .format(&Rfc3339)
-        .unwrap_or_default()
 }
 
 /// A checked endpoint URL: absolute https, or http on a loopback host; no user information.
