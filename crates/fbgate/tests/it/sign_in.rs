@@ -18,6 +18,8 @@ on_both_engines!(
     a_disallowed_redirect_to_never_starts_a_flow,
     a_sign_in_code_works_once,
     rerequest_asks_facebook_again_for_declined_permissions,
+    a_code_that_expired_at_facebook_is_token_exchange_failed,
+    facebook_failing_is_facebook_unavailable_and_nothing_is_stored,
 );
 
 async fn a_new_facebook_user_signs_in_and_the_app_gets_user_identity_session_and_token(
@@ -504,4 +506,82 @@ async fn rerequest_asks_facebook_again_for_declined_permissions(engine: Engine) 
             .unwrap()
             .contains(&json!("user_friends"))
     );
+}
+
+async fn a_code_that_expired_at_facebook_is_token_exchange_failed(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let env = app.create_environment("late-code").await;
+    let provider = app.facebook_provider(&env, "facebook", json!({})).await;
+    let person = app
+        .facebook_user("Late Person", Some("late@example.com"))
+        .await;
+    app.consent_as(&provider, &person, &[]).await;
+    let browser = app
+        .through_dialog(app.start_sign_in(&env, &provider, "").await)
+        .await;
+    // Facebook's clock moves past the code's lifetime; fbgate's state is still fresh.
+    let advanced = app
+        .client
+        .post(app.sim_url("/_sim/clock/advance"))
+        .json(&json!({ "seconds": 3600 }))
+        .send()
+        .await
+        .unwrap();
+    assert!(advanced.status().is_success());
+    let response = app.deliver_callback(&browser, true).await;
+    let url = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+    assert_eq!(
+        returned_error(&url).as_deref(),
+        Some("token_exchange_failed")
+    );
+    let users: Value = app
+        .client
+        .get(app.url("/v1/users"))
+        .bearer_auth(&env.secret_key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(users["data"], json!([]));
+}
+
+async fn facebook_failing_is_facebook_unavailable_and_nothing_is_stored(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let env = app.create_environment("outage").await;
+    let provider = app.facebook_provider(&env, "facebook", json!({})).await;
+    let person = app
+        .facebook_user("Unlucky Person", Some("unlucky@example.com"))
+        .await;
+    app.consent_as(&provider, &person, &[]).await;
+    let browser = app
+        .through_dialog(app.start_sign_in(&env, &provider, "").await)
+        .await;
+    // Every Graph answer is now a 5xx (retries included).
+    let faults = app
+        .client
+        .post(app.sim_url("/_sim/faults"))
+        .json(&json!({ "server_error_rate": 1.0 }))
+        .send()
+        .await
+        .unwrap();
+    assert!(faults.status().is_success());
+    let response = app.deliver_callback(&browser, true).await;
+    let url = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+    assert_eq!(
+        returned_error(&url).as_deref(),
+        Some("facebook_unavailable")
+    );
+    let users: Value = app
+        .client
+        .get(app.url("/v1/users"))
+        .bearer_auth(&env.secret_key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(users["data"], json!([]));
 }
