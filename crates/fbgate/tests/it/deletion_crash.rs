@@ -2,64 +2,15 @@
 //! the job: the request and its job were written in one transaction, so the restarted server
 //! finds the job and completes the deletion.
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fbgate::clock::AdjustableClock;
-use fbgate::vault::{MasterKey, SecretString};
+use fbgate::vault::MasterKey;
 use fbgate_sim::{SimConfig, SimServer};
 
 use crate::callbacks::{count, scene};
-use crate::helpers::{ADMIN_TOKEN, Engine, TestApp, TestDatabase, fresh_database};
-
-/// The `fbgate serve` process; killed when dropped, so a failing test leaves nothing running.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `fbgate serve` on `address` and waits until it answers `/healthz`.
-async fn serve(
-    address: &str,
-    database: &TestDatabase,
-    master_key: &SecretString,
-    data_dir: &Path,
-    poll_ms: u32,
-) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_fbgate"))
-        .arg("serve")
-        .current_dir(data_dir)
-        .env_clear()
-        .env("FBGATE_LISTEN", address.trim_start_matches("http://"))
-        .env("FBGATE_PUBLIC_URL", address)
-        .env("FBGATE_DATABASE_URL", &database.url)
-        .env("FBGATE_MASTER_KEY", master_key.expose())
-        .env("FBGATE_ADMIN_TOKEN", ADMIN_TOKEN)
-        .env("FBGATE_DATA_DIR", data_dir)
-        .env("FBGATE_JOBS_POLL_INTERVAL_MS", poll_ms.to_string())
-        .env("FBGATE_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server(child);
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let ready = client.get(format!("{address}/healthz")).send().await;
-        if ready.is_ok_and(|r| r.status().is_success()) {
-            return server;
-        }
-        assert!(Instant::now() < deadline, "fbgate serve did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+use crate::helpers::{Engine, TestApp, fresh_database, serve};
 
 #[tokio::test]
 async fn a_data_deletion_completes_after_the_server_is_killed_before_its_job_ran() {
@@ -74,7 +25,7 @@ async fn a_data_deletion_completes_after_the_server_is_killed_before_its_job_ran
     let address = format!("http://127.0.0.1:{port}");
 
     // A server whose job runner polls once at start, then not for a minute.
-    let mut server = serve(&address, &database, &master_key, data_dir.path(), 60_000).await;
+    let server = serve(&address, &database, &master_key, data_dir.path(), 60_000).await;
     let app = TestApp {
         address: address.clone(),
         client: reqwest::Client::builder()
@@ -96,9 +47,7 @@ async fn a_data_deletion_completes_after_the_server_is_killed_before_its_job_ran
     assert_eq!(s.deletion_status(&code).await["status"], "pending");
 
     // SIGKILL: no graceful shutdown, nothing flushed on the way out.
-    server.0.kill().unwrap();
-    server.0.wait().unwrap();
-    drop(server);
+    server.kill();
     const IDENTITIES: &str = "SELECT COUNT(*) FROM identities WHERE user_id = $1";
     assert_eq!(
         count(&s.app, IDENTITIES, &user_id).await,

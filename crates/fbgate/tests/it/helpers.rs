@@ -1,7 +1,10 @@
 //! `spawn_app()`: the real server on port 0 with a fresh database, and a small client.
 
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
+use std::time::Instant;
 
 use fbgate::app::{Application, Migrations};
 use fbgate::clock::AdjustableClock;
@@ -249,5 +252,60 @@ pub async fn database_contents(app: &TestApp) -> Vec<u8> {
             pool.close().await;
             all
         }
+    }
+}
+
+/// The `fbgate serve` process; killed when dropped, so a failing test leaves nothing running.
+pub struct Server(Child);
+
+impl Server {
+    /// SIGKILL: no graceful shutdown, nothing flushed on the way out.
+    pub fn kill(mut self) {
+        self.0.kill().unwrap();
+        self.0.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `fbgate serve` on `address` and waits until it answers `/healthz`.
+pub async fn serve(
+    address: &str,
+    database: &TestDatabase,
+    master_key: &SecretString,
+    data_dir: &Path,
+    poll_ms: u32,
+) -> Server {
+    let child = Command::new(env!("CARGO_BIN_EXE_fbgate"))
+        .arg("serve")
+        .current_dir(data_dir)
+        .env_clear()
+        .env("FBGATE_LISTEN", address.trim_start_matches("http://"))
+        .env("FBGATE_PUBLIC_URL", address)
+        .env("FBGATE_DATABASE_URL", &database.url)
+        .env("FBGATE_MASTER_KEY", master_key.expose())
+        .env("FBGATE_ADMIN_TOKEN", ADMIN_TOKEN)
+        .env("FBGATE_DATA_DIR", data_dir)
+        .env("FBGATE_JOBS_POLL_INTERVAL_MS", poll_ms.to_string())
+        .env("FBGATE_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server(child);
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let ready = client.get(format!("{address}/healthz")).send().await;
+        if ready.is_ok_and(|r| r.status().is_success()) {
+            return server;
+        }
+        assert!(Instant::now() < deadline, "fbgate serve did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

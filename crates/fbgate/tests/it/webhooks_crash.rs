@@ -2,73 +2,16 @@
 //! waiting, and again with a delivery waiting for its retry. Events, deliveries and their jobs
 //! are rows written in transactions, so a restarted server finds them and delivers every event.
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fbgate::vault::{MasterKey, SecretString};
+use fbgate::vault::MasterKey;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_TOKEN, Engine, TestDatabase, fresh_database, on_both_engines};
+use crate::helpers::{ADMIN_TOKEN, Engine, fresh_database, on_both_engines, serve};
 use crate::webhooks::{Receiver, signature_verifies};
 
 on_both_engines!(every_event_is_delivered_although_the_server_was_killed_twice);
-
-/// The `fbgate serve` process; killed when dropped, so a failing test leaves nothing running.
-struct Server(Child);
-
-impl Server {
-    /// SIGKILL: no graceful shutdown, nothing flushed on the way out.
-    fn kill(mut self) {
-        self.0.kill().unwrap();
-        self.0.wait().unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `fbgate serve` on `address` and waits until it answers `/healthz`.
-async fn serve(
-    address: &str,
-    database: &TestDatabase,
-    master_key: &SecretString,
-    data_dir: &Path,
-    poll_ms: u32,
-) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_fbgate"))
-        .arg("serve")
-        .current_dir(data_dir)
-        .env_clear()
-        .env("FBGATE_LISTEN", address.trim_start_matches("http://"))
-        .env("FBGATE_PUBLIC_URL", address)
-        .env("FBGATE_DATABASE_URL", &database.url)
-        .env("FBGATE_MASTER_KEY", master_key.expose())
-        .env("FBGATE_ADMIN_TOKEN", ADMIN_TOKEN)
-        .env("FBGATE_DATA_DIR", data_dir)
-        .env("FBGATE_JOBS_POLL_INTERVAL_MS", poll_ms.to_string())
-        .env("FBGATE_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server(child);
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let ready = client.get(format!("{address}/healthz")).send().await;
-        if ready.is_ok_and(|r| r.status().is_success()) {
-            return server;
-        }
-        assert!(Instant::now() < deadline, "fbgate serve did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 async fn post(client: &reqwest::Client, url: String, key: &str, body: Value) -> Value {
     let response = client
