@@ -13,8 +13,19 @@ pub struct CredentialRow {
     pub environment_id: String,
     /// The provider whose app issued the token.
     pub provider_id: String,
-    /// `user`, …
+    /// `user` (an fbgate user's identity), `tenant_user`, `page` or `installation`.
     pub owner_kind: String,
+    /// The address `credentials/get` finds it by (see `domain::credentials::Address`); unique
+    /// per environment and provider.
+    pub owner_key: String,
+    /// The app's tenant, for tenant users, their pages and installations.
+    pub tenant_id: Option<String>,
+    /// The connection, for tenant users and their pages.
+    pub connection_id: Option<String>,
+    /// The page, for `page` credentials.
+    pub page_id: Option<String>,
+    /// A page credential's user credential.
+    pub parent_id: Option<String>,
     /// The fbgate user, for `user` credentials.
     pub user_id: Option<String>,
     /// The identity, for `user` credentials.
@@ -41,6 +52,8 @@ pub struct CredentialRow {
     pub status_reason: Option<String>,
     /// Last health check.
     pub last_checked_at: Option<OffsetDateTime>,
+    /// When the health job should check it next (`None`: as soon as it can).
+    pub next_check_at: Option<OffsetDateTime>,
     /// Bumped whenever the token changes; part of the AAD.
     pub version: i64,
     /// Creation time.
@@ -52,9 +65,10 @@ pub struct CredentialRow {
 macro_rules! select {
     ($rest:literal) => {
         concat!(
-            "SELECT id, environment_id, provider_id, owner_kind, user_id, identity_id, facebook_id, \
-             token_ciphertext, key_scope, token_type, issued_at, expires_at, data_access_expires_at, \
-             scopes, status, status_reason, last_checked_at, version, created_at, updated_at \
+            "SELECT id, environment_id, provider_id, owner_kind, owner_key, tenant_id, connection_id, \
+             page_id, parent_id, user_id, identity_id, facebook_id, token_ciphertext, key_scope, \
+             token_type, issued_at, expires_at, data_access_expires_at, scopes, status, \
+             status_reason, last_checked_at, next_check_at, version, created_at, updated_at \
              FROM credentials ",
             $rest
         )
@@ -65,16 +79,23 @@ macro_rules! select {
 macro_rules! insert_credential {
     ($c:expr) => {
         sqlx::query(
-            "INSERT INTO credentials (id, environment_id, provider_id, owner_kind, user_id, identity_id,
+            "INSERT INTO credentials (id, environment_id, provider_id, owner_kind, owner_key,
+                tenant_id, connection_id, page_id, parent_id, user_id, identity_id,
                 facebook_id, token_ciphertext, key_scope, token_type, issued_at, expires_at,
-                data_access_expires_at, scopes, status, status_reason, last_checked_at, version,
-                created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+                data_access_expires_at, scopes, status, status_reason, last_checked_at,
+                next_check_at, version, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                $18, $19, $20, $21, $22, $23, $24, $25, $26)",
         )
         .bind(&$c.id)
         .bind(&$c.environment_id)
         .bind(&$c.provider_id)
         .bind(&$c.owner_kind)
+        .bind(&$c.owner_key)
+        .bind(&$c.tenant_id)
+        .bind(&$c.connection_id)
+        .bind(&$c.page_id)
+        .bind(&$c.parent_id)
         .bind(&$c.user_id)
         .bind(&$c.identity_id)
         .bind(&$c.facebook_id)
@@ -88,6 +109,7 @@ macro_rules! insert_credential {
         .bind(&$c.status)
         .bind(&$c.status_reason)
         .bind($c.last_checked_at)
+        .bind($c.next_check_at)
         .bind($c.version)
         .bind($c.created_at)
         .bind($c.updated_at)
@@ -102,8 +124,9 @@ macro_rules! replace_credential_token {
             "UPDATE credentials SET facebook_id = $1, token_ciphertext = $2, key_scope = $3,
                 token_type = $4, issued_at = $5, expires_at = $6, data_access_expires_at = $7,
                 scopes = $8, status = $9, status_reason = $10, last_checked_at = $11, version = $12,
-                updated_at = $13
-             WHERE id = $14 AND version = $15",
+                updated_at = $13, next_check_at = $14, check_lease_owner = NULL,
+                check_lease_expires_at = NULL
+             WHERE id = $15 AND version = $16",
         )
         .bind(&$c.facebook_id)
         .bind(&$c.token_ciphertext)
@@ -118,6 +141,7 @@ macro_rules! replace_credential_token {
         .bind($c.last_checked_at)
         .bind($c.version)
         .bind($c.updated_at)
+        .bind($c.next_check_at)
         .bind(&$c.id)
         .bind($previous_version)
     };
@@ -138,20 +162,20 @@ impl Store {
         }))
     }
 
-    /// The user credential of an fbgate user at a provider (the `credentials/get` hot path).
-    pub async fn user_credential(
+    /// The credential at an address (the `credentials/get` hot path: one indexed read).
+    pub async fn credential_at(
         &self,
         environment_id: &str,
         provider_id: &str,
-        user_id: &str,
+        owner_key: &str,
     ) -> Result<Option<CredentialRow>, StoreError> {
         Ok(with_pool!(&self.db, pool => {
             sqlx::query_as(select!(
-                "WHERE environment_id = $1 AND provider_id = $2 AND user_id = $3 AND owner_kind = 'user'"
+                "WHERE environment_id = $1 AND provider_id = $2 AND owner_key = $3"
             ))
             .bind(environment_id)
             .bind(provider_id)
-            .bind(user_id)
+            .bind(owner_key)
             .fetch_optional(pool)
             .await?
         }))

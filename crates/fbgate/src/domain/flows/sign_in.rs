@@ -49,6 +49,21 @@ pub struct ConfirmedLogin {
     pub declined: Vec<String>,
 }
 
+impl ConfirmedLogin {
+    /// The token to store, as the vault takes it.
+    pub fn new_token(&self) -> crate::domain::credentials::NewToken<'_> {
+        crate::domain::credentials::NewToken {
+            token: self.token.expose(),
+            token_type: "user",
+            facebook_id: &self.facebook_user_id,
+            issued_at: self.issued_at,
+            expires_at: self.expires_at,
+            data_access_expires_at: self.data_access_expires_at,
+            scopes: &self.granted,
+        }
+    }
+}
+
 /// Maps a Facebook failure to the flow's error code (with no return URL: the browser flow adds
 /// its own with [`returning_to`], the native sign-in answers with JSON).
 fn facebook_failure(step: &str, error: &FacebookError) -> FlowFailure {

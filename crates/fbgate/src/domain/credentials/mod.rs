@@ -4,6 +4,8 @@
 //! to another row, or an old ciphertext put back after a reconnect, fails to open. The version
 //! grows every time the token is replaced.
 
+pub mod address;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,12 +20,14 @@ use crate::ids;
 use crate::store::{CredentialRow, IdentityRow, UserRow};
 use crate::vault::{Aad, KeyScope, SecretString};
 
+pub use address::{Address, Owner};
+
 /// How long a credential row read for `credentials/get` is served from memory. Every write
 /// through this process clears the cache at once; a change made by another replica (a
 /// revocation, a reconnect) is seen here within this time.
 pub const CREDENTIAL_CACHE_TTL: Duration = Duration::from_secs(1);
 
-/// Recently read credential rows by (environment, provider, user): the hot path of
+/// Recently read credential rows by (environment, provider, owner key): the hot path of
 /// `credentials/get` then costs no database round trip, only the AES-GCM open.
 #[derive(Debug, Clone)]
 pub struct CredentialCache(Arc<Cache<(String, String, String), Arc<CredentialRow>>>);
@@ -65,6 +69,110 @@ fn json_list(values: &[String]) -> String {
     serde_json::Value::from(values.to_vec()).to_string()
 }
 
+/// A token to store, with what Facebook said about it.
+#[derive(Debug)]
+pub struct NewToken<'a> {
+    /// The token.
+    pub token: &'a str,
+    /// `user`, `page` or `system_user`.
+    pub token_type: &'static str,
+    /// The Facebook user, page or system user it acts as.
+    pub facebook_id: &'a str,
+    /// When Facebook issued it.
+    pub issued_at: OffsetDateTime,
+    /// When it expires; `None` = never.
+    pub expires_at: Option<OffsetDateTime>,
+    /// When data access expires.
+    pub data_access_expires_at: Option<OffsetDateTime>,
+    /// Granted permissions.
+    pub scopes: &'a [String],
+}
+
+/// Where a new credential row belongs besides its address.
+#[derive(Debug, Default)]
+pub struct Links<'a> {
+    /// The fbgate user and identity, for fbgate users' credentials.
+    pub user: Option<(&'a UserRow, &'a IdentityRow)>,
+    /// The connection, for tenant users and their pages.
+    pub connection_id: Option<&'a str>,
+    /// The user credential a page credential derives from.
+    pub parent_id: Option<&'a str>,
+}
+
+/// Seals a token as the credential at `address`, replacing `previous` (same id, next version).
+/// The caller writes the row.
+pub async fn seal(
+    ctx: &Context,
+    provider: &Provider,
+    address: &Address,
+    links: Links<'_>,
+    previous: Option<&CredentialRow>,
+    token: NewToken<'_>,
+) -> Result<CredentialRow, Error> {
+    let now = ctx.clock.now();
+    let id = previous.map_or_else(|| ids::new_id("crd"), |p| p.id.clone());
+    let version = previous.map_or(1, |p| p.version + 1);
+    let scope = match address.owner.tenant_id() {
+        Some(tenant) => KeyScope::Tenant(tenant.to_owned()),
+        None => KeyScope::Environment,
+    };
+    let token_ciphertext = ctx
+        .vault
+        .seal(
+            &provider.environment_id,
+            &scope,
+            &credential_aad(&provider.environment_id, &id, version),
+            token.token.as_bytes(),
+        )
+        .await?;
+    let (status, status_reason) = status_at(token.expires_at, token.data_access_expires_at, now);
+    Ok(CredentialRow {
+        id,
+        environment_id: provider.environment_id.clone(),
+        provider_id: provider.id.clone(),
+        owner_kind: address.kind().to_owned(),
+        owner_key: address.key(),
+        tenant_id: address.owner.tenant_id().map(str::to_owned),
+        connection_id: links.connection_id.map(str::to_owned),
+        page_id: address.page_id.clone(),
+        parent_id: links.parent_id.map(str::to_owned),
+        user_id: links.user.map(|(user, _)| user.id.clone()),
+        identity_id: links.user.map(|(_, identity)| identity.id.clone()),
+        facebook_id: token.facebook_id.to_owned(),
+        token_ciphertext,
+        key_scope: scope.as_column(),
+        token_type: token.token_type.to_owned(),
+        issued_at: token.issued_at,
+        expires_at: token.expires_at,
+        data_access_expires_at: token.data_access_expires_at,
+        scopes: json_list(token.scopes),
+        status: status.to_owned(),
+        status_reason: status_reason.map(str::to_owned),
+        last_checked_at: Some(now),
+        next_check_at: Some(next_check_after(now, token.expires_at)),
+        version,
+        created_at: previous.map_or(now, |p| p.created_at),
+        updated_at: now,
+    })
+}
+
+/// How often the health job checks a credential.
+pub const CHECK_PERIOD: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// When a credential checked at `now` is due again: after the check period, but no later than
+/// its expiry or the moment it becomes `expiring`, so those changes are seen when they happen.
+pub fn next_check_after(now: OffsetDateTime, expires_at: Option<OffsetDateTime>) -> OffsetDateTime {
+    let mut next = now + CHECK_PERIOD;
+    if let Some(expiry) = expires_at {
+        for moment in [expiry - EXPIRING_THRESHOLD, expiry] {
+            if moment > now && moment < next {
+                next = moment;
+            }
+        }
+    }
+    next
+}
+
 /// Seals the token of a confirmed login as the identity's credential, replacing `previous`.
 pub async fn seal_user_credential(
     ctx: &Context,
@@ -74,42 +182,14 @@ pub async fn seal_user_credential(
     previous: Option<&CredentialRow>,
     login: &ConfirmedLogin,
 ) -> Result<CredentialRow, Error> {
-    let now = ctx.clock.now();
-    let id = previous.map_or_else(|| ids::new_id("crd"), |p| p.id.clone());
-    let version = previous.map_or(1, |p| p.version + 1);
-    let scope = KeyScope::Environment;
-    let token_ciphertext = ctx
-        .vault
-        .seal(
-            &provider.environment_id,
-            &scope,
-            &credential_aad(&provider.environment_id, &id, version),
-            login.token.expose().as_bytes(),
-        )
-        .await?;
-    let (status, status_reason) = status_at(login.expires_at, login.data_access_expires_at, now);
-    Ok(CredentialRow {
-        id,
-        environment_id: provider.environment_id.clone(),
-        provider_id: provider.id.clone(),
-        owner_kind: "user".to_owned(),
-        user_id: Some(user.id.clone()),
-        identity_id: Some(identity.id.clone()),
-        facebook_id: login.facebook_user_id.clone(),
-        token_ciphertext,
-        key_scope: scope.as_column(),
-        token_type: "user".to_owned(),
-        issued_at: login.issued_at,
-        expires_at: login.expires_at,
-        data_access_expires_at: login.data_access_expires_at,
-        scopes: json_list(&login.granted),
-        status: status.to_owned(),
-        status_reason: status_reason.map(str::to_owned),
-        last_checked_at: Some(now),
-        version,
-        created_at: previous.map_or(now, |p| p.created_at),
-        updated_at: now,
-    })
+    let address = Address::of(Owner::FbgateUser {
+        user_id: user.id.clone(),
+    });
+    let links = Links {
+        user: Some((user, identity)),
+        ..Links::default()
+    };
+    seal(ctx, provider, &address, links, previous, login.new_token()).await
 }
 
 /// The status a credential has at `now`, judged by its expiry times alone.
@@ -176,6 +256,19 @@ pub async fn get_for_user(
     provider_slug: &str,
     user_id: &str,
 ) -> Result<UsableCredential, Error> {
+    let address = Address::of(Owner::FbgateUser {
+        user_id: user_id.to_owned(),
+    });
+    get(ctx, environment_id, provider_slug, &address).await
+}
+
+/// The token at an address, or a precise reason why not: the hot path of `credentials/get`.
+pub async fn get(
+    ctx: &Context,
+    environment_id: &str,
+    provider_slug: &str,
+    address: &Address,
+) -> Result<UsableCredential, Error> {
     let not_found = || {
         Error::not_found(
             "credential_not_found",
@@ -186,14 +279,14 @@ pub async fn get_for_user(
     let key = (
         environment_id.to_owned(),
         provider.id.clone(),
-        user_id.to_owned(),
+        address.key(),
     );
     let row = match ctx.credential_cache.0.get(&key).await {
         Some(row) => row,
         None => {
             let row = ctx
                 .store
-                .user_credential(environment_id, &provider.id, user_id)
+                .credential_at(environment_id, &provider.id, &key.2)
                 .await?
                 .ok_or_else(not_found)?;
             let row = Arc::new(row);
@@ -201,7 +294,12 @@ pub async fn get_for_user(
             row
         }
     };
-    let (status, reason) = current_status(&row, ctx.clock.now());
+    usable(ctx, &row).await
+}
+
+/// A stored row handed out: refused with its reason unless `active` or `expiring`.
+pub async fn usable(ctx: &Context, row: &CredentialRow) -> Result<UsableCredential, Error> {
+    let (status, reason) = current_status(row, ctx.clock.now());
     if let Some(code) = match status.as_str() {
         "revoked" => Some("credential_revoked"),
         "expired" => Some("credential_expired"),
@@ -216,13 +314,13 @@ pub async fn get_for_user(
     let access_token = ctx
         .vault
         .open_string(
-            environment_id,
-            &credential_aad(environment_id, &row.id, row.version),
+            &row.environment_id,
+            &credential_aad(&row.environment_id, &row.id, row.version),
             &row.token_ciphertext,
         )
         .await?;
     Ok(UsableCredential {
-        row: (*row).clone(),
+        row: row.clone(),
         status,
         access_token,
     })
