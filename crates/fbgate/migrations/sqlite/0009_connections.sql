@@ -41,6 +41,8 @@ ALTER TABLE auth_attempts ADD COLUMN connect_session_id TEXT REFERENCES connect_
 -- The credential's address as credentials/get names it, one string: see store/credentials.rs.
 ALTER TABLE credentials ADD COLUMN owner_key TEXT;
 ALTER TABLE credentials ADD COLUMN tenant_id TEXT;
+-- The app's own id of the user, for tenant users and their pages.
+ALTER TABLE credentials ADD COLUMN external_user_id TEXT;
 ALTER TABLE credentials ADD COLUMN connection_id TEXT REFERENCES connections (id) ON DELETE CASCADE;
 ALTER TABLE credentials ADD COLUMN page_id TEXT;
 -- A page credential's user credential: deleting the user's removes its pages'.

@@ -364,35 +364,17 @@ pub async fn get_credential(
     SecretKey(caller): SecretKey,
     ApiJson(body): ApiJson<GetCredential>,
 ) -> Result<Json<CredentialAnswer>, ApiError> {
-    let not_found = || {
-        domain::Error::not_found(
-            "credential_not_found",
-            "no credential is stored for this address",
-        )
-    };
-    let user_id = match (body.credential_for.as_str(), &body.tenant_id, &body.user_id) {
-        ("user", None, Some(user_id)) => user_id,
-        ("page", _, _) if body.page_id.is_none() => {
-            return Err(domain::Error::invalid(
-                "page_id",
-                "`page_id` is required with `credential_for: page`",
-            )
-            .into());
-        }
-        ("user" | "installation" | "page", _, _) => return Err(not_found().into()),
-        _ => {
-            return Err(domain::Error::invalid(
-                "credential_for",
-                "`credential_for` must be `user`, `installation` or `page`",
-            )
-            .into());
-        }
-    };
-    let credential = domain::credentials::get_for_user(
+    let address = domain::credentials::Address::from_request(
+        &body.credential_for,
+        body.tenant_id.as_deref(),
+        body.user_id.as_deref(),
+        body.page_id.as_deref(),
+    )?;
+    let credential = domain::credentials::get(
         &state.ctx,
         &caller.environment_id,
         &body.provider,
-        user_id,
+        &address,
     )
     .await?;
     Ok(Json(CredentialAnswer {

@@ -20,6 +20,8 @@ pub struct CredentialRow {
     pub owner_key: String,
     /// The app's tenant, for tenant users, their pages and installations.
     pub tenant_id: Option<String>,
+    /// The app's own user id, for tenant users and their pages.
+    pub external_user_id: Option<String>,
     /// The connection, for tenant users and their pages.
     pub connection_id: Option<String>,
     /// The page, for `page` credentials.
@@ -65,7 +67,8 @@ pub struct CredentialRow {
 macro_rules! select {
     ($rest:literal) => {
         concat!(
-            "SELECT id, environment_id, provider_id, owner_kind, owner_key, tenant_id, connection_id, \
+            "SELECT id, environment_id, provider_id, owner_kind, owner_key, tenant_id, external_user_id, \
+             connection_id, \
              page_id, parent_id, user_id, identity_id, facebook_id, token_ciphertext, key_scope, \
              token_type, issued_at, expires_at, data_access_expires_at, scopes, status, \
              status_reason, last_checked_at, next_check_at, version, created_at, updated_at \
@@ -74,18 +77,19 @@ macro_rules! select {
         )
     };
 }
+pub(super) use select;
 
 /// INSERT of one credential row (used inside the sign-in transaction).
 macro_rules! insert_credential {
     ($c:expr) => {
         sqlx::query(
             "INSERT INTO credentials (id, environment_id, provider_id, owner_kind, owner_key,
-                tenant_id, connection_id, page_id, parent_id, user_id, identity_id,
+                tenant_id, external_user_id, connection_id, page_id, parent_id, user_id, identity_id,
                 facebook_id, token_ciphertext, key_scope, token_type, issued_at, expires_at,
                 data_access_expires_at, scopes, status, status_reason, last_checked_at,
                 next_check_at, version, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                $18, $19, $20, $21, $22, $23, $24, $25, $26)",
+                $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)",
         )
         .bind(&$c.id)
         .bind(&$c.environment_id)
@@ -93,6 +97,7 @@ macro_rules! insert_credential {
         .bind(&$c.owner_kind)
         .bind(&$c.owner_key)
         .bind(&$c.tenant_id)
+        .bind(&$c.external_user_id)
         .bind(&$c.connection_id)
         .bind(&$c.page_id)
         .bind(&$c.parent_id)

@@ -29,6 +29,8 @@ pub struct AuthAttemptRow {
     pub redirect_to: String,
     /// For `link`: the user.
     pub user_id: Option<String>,
+    /// For `connect`: the connect session that started it.
+    pub connect_session_id: Option<String>,
     /// Requested permissions (JSON array).
     pub scopes: String,
     /// Creation time.
@@ -86,7 +88,8 @@ macro_rules! select_attempts {
     ($rest:literal) => {
         concat!(
             "SELECT id, environment_id, provider_id, state_hash, browser_hash, flow, pkce_verifier, \
-             redirect_to, user_id, scopes, created_at, expires_at, used_at FROM auth_attempts ",
+             redirect_to, user_id, connect_session_id, scopes, created_at, expires_at, used_at \
+             FROM auth_attempts ",
             $rest
         )
     };
@@ -98,8 +101,9 @@ impl Store {
         with_pool!(&self.db, pool => {
             sqlx::query(
                 "INSERT INTO auth_attempts (id, environment_id, provider_id, state_hash, browser_hash, flow,
-                    pkce_verifier, redirect_to, user_id, scopes, created_at, expires_at, used_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                    pkce_verifier, redirect_to, user_id, connect_session_id, scopes, created_at,
+                    expires_at, used_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             )
             .bind(&attempt.id)
             .bind(&attempt.environment_id)
@@ -110,6 +114,7 @@ impl Store {
             .bind(&attempt.pkce_verifier)
             .bind(&attempt.redirect_to)
             .bind(&attempt.user_id)
+            .bind(&attempt.connect_session_id)
             .bind(&attempt.scopes)
             .bind(attempt.created_at)
             .bind(attempt.expires_at)

@@ -12,6 +12,7 @@
 mod api_keys;
 mod avatars;
 mod compliance;
+mod connections;
 mod credentials;
 mod data_keys;
 mod environments;
@@ -36,6 +37,7 @@ use sqlx::{PgPool, SqlitePool};
 pub use api_keys::{ApiKeyKind, ApiKeyRow};
 pub use avatars::AvatarRow;
 pub use compliance::{AuditRow, DeletionRequestRow, ErasureWrite, UserFate};
+pub use connections::{ConnectSessionRow, ConnectionRow, ConnectionWrite};
 pub use credentials::CredentialRow;
 pub use data_keys::DataKeyRow;
 pub use environments::{EnvironmentRow, WrappedEnvironmentKey};

@@ -46,6 +46,14 @@ impl Owner {
         }
     }
 
+    /// The app's own user id, for a tenant's user.
+    pub fn external_user_id(&self) -> Option<&str> {
+        match self {
+            Owner::TenantUser { user_id, .. } => Some(user_id),
+            Owner::FbgateUser { .. } | Owner::Installation { .. } => None,
+        }
+    }
+
     fn key(&self) -> String {
         let s = SEPARATOR;
         match self {
@@ -97,6 +105,72 @@ impl Address {
             (None, Owner::FbgateUser { .. }) => "user",
             (None, Owner::TenantUser { .. }) => "tenant_user",
             (None, Owner::Installation { .. }) => "installation",
+        }
+    }
+}
+
+impl Address {
+    /// The address named by a request (`credentials/get`, the proxy's headers), checked:
+    /// `user` takes `user_id` (an fbgate user) or `tenant_id` and `user_id` (a tenant's user);
+    /// `installation` takes `tenant_id` alone; `page` takes a user's address and `page_id`.
+    pub fn from_request(
+        credential_for: &str,
+        tenant_id: Option<&str>,
+        user_id: Option<&str>,
+        page_id: Option<&str>,
+    ) -> Result<Self, Error> {
+        let invalid = |field: &str, message: &str| Error::invalid(field, message);
+        for (field, value) in [
+            ("tenant_id", tenant_id),
+            ("user_id", user_id),
+            ("page_id", page_id),
+        ] {
+            if let Some(value) = value {
+                check_id(field, value)?;
+            }
+        }
+        let user_owner = || match (tenant_id, user_id) {
+            (_, None) => Err(invalid(
+                "user_id",
+                "`user_id` is required to address a user's credential",
+            )),
+            (None, Some(user)) => Ok(Owner::FbgateUser {
+                user_id: user.to_owned(),
+            }),
+            (Some(tenant), Some(user)) => Ok(Owner::TenantUser {
+                tenant_id: tenant.to_owned(),
+                user_id: user.to_owned(),
+            }),
+        };
+        match credential_for {
+            "user" if page_id.is_some() => Err(invalid(
+                "page_id",
+                "`page_id` goes with `credential_for: page`",
+            )),
+            "user" => Ok(Address::of(user_owner()?)),
+            "page" => {
+                let page = page_id.ok_or_else(|| {
+                    invalid("page_id", "`page_id` is required with `credential_for: page`")
+                })?;
+                Ok(Address::page(user_owner()?, page))
+            }
+            "installation" => match (tenant_id, user_id, page_id) {
+                (Some(tenant), None, None) => Ok(Address::of(Owner::Installation {
+                    tenant_id: tenant.to_owned(),
+                })),
+                (None, _, _) => Err(invalid(
+                    "tenant_id",
+                    "`tenant_id` is required with `credential_for: installation`",
+                )),
+                _ => Err(invalid(
+                    "user_id",
+                    "an installation is addressed by `tenant_id` alone",
+                )),
+            },
+            _ => Err(invalid(
+                "credential_for",
+                "`credential_for` must be `user`, `installation` or `page`",
+            )),
         }
     }
 }
@@ -166,6 +240,26 @@ mod tests {
         assert!(check_id("tenant_id", "").is_err());
         assert!(check_id("tenant_id", "a\u{1f}u").is_err());
         assert!(check_id("tenant_id", &"x".repeat(256)).is_err());
+    }
+
+    #[test]
+    fn requests_name_addresses_or_the_field_at_fault() {
+        let page = Address::from_request("page", Some("t"), Some("u"), Some("p")).ok();
+        assert_eq!(page, Some(Address::page(tenant_user("t", "u"), "p")));
+        let fbgate_user = Address::from_request("user", None, Some("usr_1"), None).ok();
+        assert_eq!(
+            fbgate_user.map(|a| a.kind()),
+            Some("user"),
+        );
+        let field = |result: Result<Address, Error>| match result {
+            Err(Error::Invalid { field, .. }) => field,
+            other => format!("{other:?}"),
+        };
+        assert_eq!(field(Address::from_request("user", Some("t"), None, None)), "user_id");
+        assert_eq!(field(Address::from_request("page", None, Some("u"), None)), "page_id");
+        assert_eq!(field(Address::from_request("installation", None, None, None)), "tenant_id");
+        assert_eq!(field(Address::from_request("installation", Some("t"), Some("u"), None)), "user_id");
+        assert_eq!(field(Address::from_request("robot", None, Some("u"), None)), "credential_for");
     }
 
     #[test]

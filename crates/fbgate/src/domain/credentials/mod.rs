@@ -133,6 +133,7 @@ pub async fn seal(
         owner_kind: address.kind().to_owned(),
         owner_key: address.key(),
         tenant_id: address.owner.tenant_id().map(str::to_owned),
+        external_user_id: address.owner.external_user_id().map(str::to_owned),
         connection_id: links.connection_id.map(str::to_owned),
         page_id: address.page_id.clone(),
         parent_id: links.parent_id.map(str::to_owned),
@@ -323,5 +324,33 @@ pub async fn usable(ctx: &Context, row: &CredentialRow) -> Result<UsableCredenti
         row: row.clone(),
         status,
         access_token,
+    })
+}
+
+/// A credential as the API and webhook events show it: its address, type, status and times,
+/// never the token.
+pub fn data(row: &CredentialRow, provider_slug: &str, now: OffsetDateTime) -> serde_json::Value {
+    let (status, reason) = current_status(row, now);
+    let credential_for = match row.owner_kind.as_str() {
+        "tenant_user" => "user",
+        other => other,
+    };
+    let user_id = row.external_user_id.as_ref().or(row.user_id.as_ref());
+    serde_json::json!({
+        "id": row.id,
+        "provider": provider_slug,
+        "credential_for": credential_for,
+        "tenant_id": row.tenant_id,
+        "user_id": user_id,
+        "page_id": row.page_id,
+        "connection_id": row.connection_id,
+        "token_type": row.token_type,
+        "status": status,
+        "reason": reason,
+        "expires_at": row.expires_at.map(crate::clock::api_time),
+        "data_access_expires_at": row.data_access_expires_at.map(crate::clock::api_time),
+        "scopes": serde_json::from_str::<serde_json::Value>(&row.scopes)
+            .unwrap_or(serde_json::Value::Null),
+        "last_checked_at": row.last_checked_at.map(crate::clock::api_time),
     })
 }

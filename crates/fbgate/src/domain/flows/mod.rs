@@ -41,6 +41,11 @@ pub enum FlowKind {
         /// The user.
         user_id: String,
     },
+    /// Store a credential for a user of the app's own tenant (a connect session).
+    Connect {
+        /// The connect session.
+        connect_session_id: String,
+    },
 }
 
 impl FlowKind {
@@ -48,6 +53,7 @@ impl FlowKind {
         match self {
             FlowKind::SignIn => "sign_in",
             FlowKind::Link { .. } => "link",
+            FlowKind::Connect { .. } => "connect",
         }
     }
 
@@ -55,13 +61,21 @@ impl FlowKind {
         match self {
             FlowKind::SignIn => ProviderUse::SignIn,
             FlowKind::Link { .. } => ProviderUse::Linking,
+            FlowKind::Connect { .. } => ProviderUse::ApiAccess,
         }
     }
 
     fn user_id(&self) -> Option<&str> {
         match self {
-            FlowKind::SignIn => None,
             FlowKind::Link { user_id } => Some(user_id),
+            FlowKind::SignIn | FlowKind::Connect { .. } => None,
+        }
+    }
+
+    fn connect_session_id(&self) -> Option<&str> {
+        match self {
+            FlowKind::Connect { connect_session_id } => Some(connect_session_id),
+            FlowKind::SignIn | FlowKind::Link { .. } => None,
         }
     }
 }
@@ -203,6 +217,7 @@ pub async fn start(
         pkce_verifier: sealed_verifier,
         redirect_to: redirect_to.to_string(),
         user_id: request.kind.user_id().map(str::to_owned),
+        connect_session_id: request.kind.connect_session_id().map(str::to_owned),
         scopes: serde_json::Value::from(scopes.as_slice().to_vec()).to_string(),
         created_at: now,
         expires_at: now + STATE_TTL,
