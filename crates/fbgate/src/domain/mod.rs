@@ -8,6 +8,7 @@ pub mod account;
 pub mod api_keys;
 pub mod avatars;
 pub mod compliance;
+pub mod connections;
 pub mod credentials;
 pub mod environments;
 mod error;

@@ -10,6 +10,7 @@ mod api_keys;
 pub mod auth;
 mod avatars;
 mod compliance;
+mod connections;
 pub mod demo;
 mod environments;
 pub mod error;
@@ -100,6 +101,9 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(sign_in::exchange))
         .routes(routes!(native_sign_in::facebook_token))
         .routes(routes!(sign_in::get_credential))
+        .routes(routes!(connections::create_session))
+        .routes(routes!(connections::list, connections::delete_tenant))
+        .routes(routes!(connections::get, connections::delete))
         .routes(routes!(avatars::get))
         .routes(routes!(webhooks::create, webhooks::list))
         .routes(routes!(webhooks::get, webhooks::delete))

@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
         (name = "account", description = "A signed-in user's own account (session token): identities, linking"),
         (name = "sign-in", description = "Sign in with Facebook: the browser flow and the backend exchange"),
         (name = "credentials", description = "Stored Facebook credentials, fetched by backends"),
+        (name = "connections", description = "Connect sessions and connections: credentials for your own tenants and users"),
         (name = "webhooks", description = "Webhook endpoints, and the deliveries of events to them"),
         (name = "facebook-callbacks", description = "Facebook's deauthorize and data-deletion callbacks (signed_request), and deletion status"),
     )

@@ -68,6 +68,9 @@ pub struct AuthorizeQuery {
     /// Instead of a key and `redirect_to`: the ticket of an authorization URL made by
     /// `POST /v1/account/identities/{slug}` (links an identity to a signed-in user).
     pub link_ticket: Option<String>,
+    /// Instead of a key and `redirect_to`: the token of a connect session's authorization URL
+    /// (`POST /v1/connect-sessions`).
+    pub connect_token: Option<String>,
     /// Comma-separated permissions replacing the provider's (`public_profile` is always added).
     pub scopes: Option<String>,
     /// `true` asks Facebook to show declined permissions again.
@@ -95,9 +98,10 @@ pub async fn authorize(
             );
         }
     };
-    let started = match (&query.link_ticket, &query.redirect_to) {
-        (Some(ticket), _) => account::begin_link(&state.ctx, &slug, ticket).await,
-        (None, Some(redirect_to)) => {
+    let started = match (&query.link_ticket, &query.connect_token, &query.redirect_to) {
+        (Some(ticket), _, _) => account::begin_link(&state.ctx, &slug, ticket).await,
+        (None, Some(token), _) => domain::connections::begin(&state.ctx, &slug, token).await,
+        (None, None, Some(redirect_to)) => {
             let key = query.publishable_key.as_deref().or_else(|| {
                 headers
                     .get("fbgate-publishable-key")
@@ -116,7 +120,7 @@ pub async fn authorize(
             };
             flows::start(&state.ctx, &environment_id, request).await
         }
-        (None, None) => {
+        (None, None, None) => {
             return error_page(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",

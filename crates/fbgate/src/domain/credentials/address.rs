@@ -150,7 +150,10 @@ impl Address {
             "user" => Ok(Address::of(user_owner()?)),
             "page" => {
                 let page = page_id.ok_or_else(|| {
-                    invalid("page_id", "`page_id` is required with `credential_for: page`")
+                    invalid(
+                        "page_id",
+                        "`page_id` is required with `credential_for: page`",
+                    )
                 })?;
                 Ok(Address::page(user_owner()?, page))
             }
@@ -247,19 +250,36 @@ mod tests {
         let page = Address::from_request("page", Some("t"), Some("u"), Some("p")).ok();
         assert_eq!(page, Some(Address::page(tenant_user("t", "u"), "p")));
         let fbgate_user = Address::from_request("user", None, Some("usr_1"), None).ok();
-        assert_eq!(
-            fbgate_user.map(|a| a.kind()),
-            Some("user"),
-        );
+        assert_eq!(fbgate_user.map(|a| a.kind()), Some("user"),);
         let field = |result: Result<Address, Error>| match result {
             Err(Error::Invalid { field, .. }) => field,
             other => format!("{other:?}"),
         };
-        assert_eq!(field(Address::from_request("user", Some("t"), None, None)), "user_id");
-        assert_eq!(field(Address::from_request("page", None, Some("u"), None)), "page_id");
-        assert_eq!(field(Address::from_request("installation", None, None, None)), "tenant_id");
-        assert_eq!(field(Address::from_request("installation", Some("t"), Some("u"), None)), "user_id");
-        assert_eq!(field(Address::from_request("robot", None, Some("u"), None)), "credential_for");
+        assert_eq!(
+            field(Address::from_request("user", Some("t"), None, None)),
+            "user_id"
+        );
+        assert_eq!(
+            field(Address::from_request("page", None, Some("u"), None)),
+            "page_id"
+        );
+        assert_eq!(
+            field(Address::from_request("installation", None, None, None)),
+            "tenant_id"
+        );
+        assert_eq!(
+            field(Address::from_request(
+                "installation",
+                Some("t"),
+                Some("u"),
+                None
+            )),
+            "user_id"
+        );
+        assert_eq!(
+            field(Address::from_request("robot", None, Some("u"), None)),
+            "credential_for"
+        );
     }
 
     #[test]

@@ -204,6 +204,18 @@ pub async fn complete(ctx: &Context, resumed: Resumed) -> Result<Url, FlowFailur
     let login = confirm_token(ctx, &facebook, &provider, short.access_token, true)
         .await
         .map_err(|failure| returning_to(failure, &redirect_to))?;
+    if let Some(session_id) = attempt.connect_session_id.as_deref() {
+        let connection =
+            crate::domain::connections::complete(ctx, &facebook, &provider, session_id, &login)
+                .await
+                .map_err(|e| internal(&redirect_to, e))?;
+        let mut url = redirect_to;
+        url.query_pairs_mut()
+            .append_pair("connection_id", &connection.id)
+            .append_pair("tenant_id", &connection.tenant_id)
+            .append_pair("user_id", &connection.external_user_id);
+        return Ok(url);
+    }
     let recorded = match attempt.user_id.as_deref() {
         Some(user_id) if attempt.flow == "link" => {
             record_link(ctx, &provider, user_id, login).await
