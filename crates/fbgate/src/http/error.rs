@@ -141,12 +141,24 @@ impl From<domain::Error> for ApiError {
             }
             E::Forbidden { code, message } => ApiError::new(StatusCode::FORBIDDEN, code, message),
             E::CredentialUnusable { code, reason } => {
+                let remedy = match reason.as_str() {
+                    "checkpoint" => {
+                        "the person must first log in on facebook.com to unlock their account, \
+                         then sign in or connect again"
+                    }
+                    "unconfirmed_user" => {
+                        "the person must first confirm their Facebook account, then sign in or \
+                         connect again"
+                    }
+                    _ => {
+                        "a new sign-in (fbgate users) or connect session (your tenants' users) \
+                         replaces it"
+                    }
+                };
                 let mut api = ApiError::new(
                     StatusCode::CONFLICT,
                     code,
-                    format!(
-                        "the stored credential cannot be used ({reason}); a new sign-in or connect flow replaces it"
-                    ),
+                    format!("the stored credential cannot be used ({reason}); {remedy}"),
                 );
                 api.reason = Some(reason);
                 api.reconnect = Some(true);
