@@ -284,6 +284,109 @@ impl Store {
         }))
     }
 
+    /// The tenant-user credentials of a Facebook user at a provider, with their pages'.
+    pub async fn tenant_credentials_of_facebook_user(
+        &self,
+        environment_id: &str,
+        provider_id: &str,
+        facebook_user_id: &str,
+    ) -> Result<Vec<CredentialRow>, StoreError> {
+        Ok(with_pool!(&self.db, pool => {
+            sqlx::query_as(super::credentials::select!(
+                "WHERE environment_id = $1 AND provider_id = $2
+                   AND ((owner_kind = 'tenant_user' AND facebook_id = $3)
+                        OR parent_id IN (SELECT id FROM credentials
+                                         WHERE environment_id = $1 AND provider_id = $2
+                                           AND owner_kind = 'tenant_user' AND facebook_id = $3))
+                 ORDER BY id"
+            ))
+            .bind(environment_id)
+            .bind(provider_id)
+            .bind(facebook_user_id)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// Destroys the tokens of credentials and marks them `revoked` with `reason`; records each
+    /// event `(credential id, event)` only when its credential really changed (a repeat
+    /// announces nothing). Returns the ids that changed.
+    pub async fn revoke_credentials(
+        &self,
+        environment_id: &str,
+        ids: &[String],
+        reason: &str,
+        now: OffsetDateTime,
+        events: &[(String, OutboxEventRow)],
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(with_pool!(&self.db, pool => {
+            let mut tx = pool.begin().await?;
+            let mut revoked = Vec::new();
+            for id in ids {
+                let affected = sqlx::query(
+                    "UPDATE credentials SET token_ciphertext = $1, version = version + 1,
+                        status = 'revoked', status_reason = $2, updated_at = $3,
+                        check_lease_owner = NULL, check_lease_expires_at = NULL
+                     WHERE environment_id = $4 AND id = $5
+                       AND (status <> 'revoked' OR length(token_ciphertext) > 0)",
+                )
+                .bind(Vec::<u8>::new())
+                .bind(reason)
+                .bind(now)
+                .bind(environment_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if affected == 1 {
+                    revoked.push(id.clone());
+                }
+            }
+            for (credential_id, event) in events {
+                if revoked.contains(credential_id) {
+                    record_event!(tx, event);
+                }
+            }
+            tx.commit().await?;
+            revoked
+        }))
+    }
+
+    /// Deletes every connection a Facebook user made at a provider, with its credentials (a data
+    /// deletion request); returns how many connections went.
+    pub async fn delete_connections_of_facebook_user(
+        &self,
+        environment_id: &str,
+        provider_id: &str,
+        facebook_user_id: &str,
+    ) -> Result<u64, StoreError> {
+        Ok(with_pool!(&self.db, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "DELETE FROM credentials WHERE connection_id IN (
+                    SELECT id FROM connections
+                    WHERE environment_id = $1 AND provider_id = $2 AND facebook_user_id = $3)",
+            )
+            .bind(environment_id)
+            .bind(provider_id)
+            .bind(facebook_user_id)
+            .execute(&mut *tx)
+            .await?;
+            let affected = sqlx::query(
+                "DELETE FROM connections
+                 WHERE environment_id = $1 AND provider_id = $2 AND facebook_user_id = $3",
+            )
+            .bind(environment_id)
+            .bind(provider_id)
+            .bind(facebook_user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            affected
+        }))
+    }
+
     /// Writes a completed connect flow atomically. Fails with `Conflict` when a concurrent
     /// reconnect replaced a credential first (its version moved on).
     pub async fn save_connection(&self, write: &ConnectionWrite<'_>) -> Result<(), StoreError> {

@@ -5,6 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use url::Url;
 
+use crate::callbacks::scene;
 use crate::facebook::{FacebookUser, RETURN_URL, TestProvider};
 use crate::helpers::{Engine, TestApp, TestEnvironment, error_code, on_both_engines, spawn_app};
 use crate::webhooks::Receiver;
@@ -18,6 +19,8 @@ on_both_engines!(
     connect_sessions_check_their_input,
     deleting_a_connection_destroys_its_tokens_and_a_tenant_can_be_shredded,
     connections_are_listed_by_tenant_and_page_through,
+    removing_the_app_at_facebook_revokes_every_tenant_credential_of_that_person,
+    a_data_deletion_request_deletes_the_persons_connections,
 );
 
 const TENANT: &str = "org_acme";
@@ -617,4 +620,174 @@ async fn connections_are_listed_by_tenant_and_page_through(engine: Engine) {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// An emulator person who manages one page.
+async fn page_owner(app: &TestApp) -> (FacebookUser, String) {
+    let created: Value = app
+        .client
+        .post(app.sim_url("/_sim/users"))
+        .json(&json!({ "name": "Page Owner", "pages": [{ "name": "Bakery" }] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let person = FacebookUser {
+        id: created["id"].as_str().unwrap().to_owned(),
+        email: None,
+    };
+    (
+        person,
+        created["pages"][0]["id"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn removing_the_app_at_facebook_revokes_every_tenant_credential_of_that_person(
+    engine: Engine,
+) {
+    let s = scene(spawn_app(engine).await).await;
+    let (app, env, provider) = (&s.app, &s.env, &s.provider);
+    let receiver = Receiver::start(0).await;
+    let response = app
+        .client
+        .post(app.url("/v1/webhook-endpoints"))
+        .bearer_auth(&env.secret_key)
+        .json(&json!({ "url": receiver.url, "events": ["credential.revoked"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let (person, page_id) = page_owner(app).await;
+    let pages = json!({ "scopes": ["pages_show_list"] });
+    connect(app, env, provider, &person, TENANT, "user_1", pages.clone()).await;
+    connect(app, env, provider, &person, "org_other", "u9", pages).await;
+    let bystander = app.facebook_user("Bystander", None).await;
+    connect(app, env, provider, &bystander, TENANT, "user_2", json!({})).await;
+
+    let (status, _) = s.at_facebook(&person, "remove").await;
+    assert_eq!(status, 200);
+    for (tenant, user) in [(TENANT, "user_1"), ("org_other", "u9")] {
+        for body in [
+            json!({ "tenant_id": tenant, "user_id": user }),
+            json!({ "tenant_id": tenant, "user_id": user, "credential_for": "page", "page_id": page_id }),
+        ] {
+            let response = get_credential(app, env, body).await;
+            assert_eq!(response.status(), StatusCode::CONFLICT);
+            let error: Value = response.json().await.unwrap();
+            assert_eq!(error["error"]["code"], "credential_revoked");
+            assert_eq!(error["error"]["reason"], "user_removed_app");
+            assert_eq!(error["error"]["reconnect"], true);
+        }
+    }
+    credential(
+        app,
+        env,
+        json!({ "tenant_id": TENANT, "user_id": "user_2" }),
+    )
+    .await;
+
+    // One event per credential, and a repeat of the callback announces nothing more.
+    let received = receiver.wait_for(4).await;
+    assert_eq!(received.len(), 4);
+    let (status, _) = s.at_facebook(&person, "remove").await;
+    assert_eq!(status, 200);
+    assert_eq!(receiver.wait_for(5).await.len(), 4);
+    let mut revoked: Vec<(String, String)> = received
+        .iter()
+        .map(|r| {
+            let event: Value = serde_json::from_str(&r.body).unwrap();
+            assert_eq!(event["type"], "credential.revoked");
+            assert_eq!(event["data"]["credential"]["reason"], "user_removed_app");
+            (
+                event["data"]["credential"]["tenant_id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+                event["data"]["credential"]["credential_for"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            )
+        })
+        .collect();
+    revoked.sort();
+    assert_eq!(
+        revoked,
+        [
+            ("org_acme".to_owned(), "page".to_owned()),
+            ("org_acme".to_owned(), "user".to_owned()),
+            ("org_other".to_owned(), "page".to_owned()),
+            ("org_other".to_owned(), "user".to_owned()),
+        ]
+    );
+    // The tokens are destroyed, not just marked.
+    let store = app.store().await;
+    let row = store
+        .credential_at(
+            &env.id,
+            &provider.id,
+            &format!("t\u{1f}{TENANT}\u{1f}u\u{1f}user_1"),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row.token_ciphertext.is_empty());
+
+    // Connecting again brings the credential back.
+    connect(app, env, provider, &person, TENANT, "user_1", json!({})).await;
+    let again = credential(
+        app,
+        env,
+        json!({ "tenant_id": TENANT, "user_id": "user_1" }),
+    )
+    .await;
+    assert_eq!(again["status"], "active");
+}
+
+async fn a_data_deletion_request_deletes_the_persons_connections(engine: Engine) {
+    let s = scene(spawn_app(engine).await).await;
+    let (app, env, provider) = (&s.app, &s.env, &s.provider);
+    let (person, _) = page_owner(app).await;
+    let pages = json!({ "scopes": ["pages_show_list"] });
+    connect(app, env, provider, &person, TENANT, "user_1", pages).await;
+    let bystander = app.facebook_user("Bystander", None).await;
+    connect(app, env, provider, &bystander, TENANT, "user_2", json!({})).await;
+
+    let (status, body) = s.at_facebook(&person, "data-deletion").await;
+    assert_eq!(status, 200);
+    let code = body["confirmation_code"].as_str().unwrap();
+    let mut state = Value::Null;
+    for _ in 0..100 {
+        state = s.deletion_status(code).await;
+        if state["status"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(state["status"], "completed");
+    let listed = get_json(app, env, "/v1/connections").await;
+    let users: Vec<&str> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["user_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(users, ["user_2"]);
+    let response = get_credential(
+        app,
+        env,
+        json!({ "tenant_id": TENANT, "user_id": "user_1" }),
+    )
+    .await;
+    assert_eq!(
+        error_code(response, StatusCode::NOT_FOUND).await,
+        "credential_not_found"
+    );
+    let rows = crate::callbacks::all_rows(app).await;
+    assert!(
+        !rows.contains(&person.id),
+        "no row names the person any more"
+    );
 }

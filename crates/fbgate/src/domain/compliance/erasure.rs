@@ -46,6 +46,15 @@ pub async fn carry_out(ctx: &Context, confirmation_code: &str) -> Result<(), Err
         .await?
         .filter(|i| i.environment_id == environment_id);
     let now = ctx.clock.now();
+    // Connections the person made for the app's tenants go entirely: their tokens, and the
+    // record that ties their Facebook id to the tenant's user.
+    let connections = ctx
+        .store
+        .delete_connections_of_facebook_user(environment_id, &request.provider_id, provider_user_id)
+        .await?;
+    if connections > 0 {
+        ctx.credential_cache.clear();
+    }
 
     let mut avatars = Vec::new();
     let mut fate = UserFate::Untouched;
@@ -93,6 +102,7 @@ pub async fn carry_out(ctx: &Context, confirmation_code: &str) -> Result<(), Err
         detail: json!({
             "provider_id": request.provider_id,
             "identity_deleted": identity.is_some(),
+            "connections_deleted": connections,
             "user": match &fate {
                 UserFate::Untouched => Value::Null,
                 UserFate::Keep(user) => json!({ "id": user.id, "outcome": "stripped" }),

@@ -141,14 +141,33 @@ pub async fn deauthorize(
 ) -> Result<Vec<String>, Error> {
     let Verified { provider, request } = verify(ctx, provider_id, signed_request).await?;
     let payload = request.deauthorize().map_err(refused)?;
-    let Some(identity) = ctx
+    let mut revoked = Vec::new();
+    if let Some(identity) = ctx
         .store
         .find_identity(&provider.id, &payload.user_id)
         .await?
         .filter(|i| i.environment_id == provider.environment_id)
-    else {
-        return Ok(Vec::new());
-    };
+    {
+        revoked.extend(revoke_identity(ctx, &provider, &identity).await?);
+    }
+    revoked.extend(revoke_tenant_credentials(ctx, &provider, &payload.user_id).await?);
+    ctx.credential_cache.clear();
+    if !revoked.is_empty() {
+        tracing::info!(
+            provider = %provider.id,
+            credentials = revoked.len(),
+            "user removed the app at Facebook; credentials revoked"
+        );
+    }
+    Ok(revoked)
+}
+
+/// Revokes the credential of an fbgate user's identity.
+async fn revoke_identity(
+    ctx: &Context,
+    provider: &Provider,
+    identity: &crate::store::IdentityRow,
+) -> Result<Vec<String>, Error> {
     let now = ctx.clock.now();
     let audit = AuditRow {
         id: ids::new_id("aud"),
@@ -172,7 +191,7 @@ pub async fn deauthorize(
             ctx,
             &provider.environment_id,
             EventType::CredentialRevoked,
-            json!({ "credential": revoked_credential_data(&credential, &provider, now) }),
+            json!({ "credential": revoked_credential_data(&credential, provider, now) }),
         )
         .await?
         .about(identity.user_id.clone());
@@ -181,7 +200,7 @@ pub async fn deauthorize(
             event.into_row(&provider.environment_id),
         ));
     }
-    let revoked = ctx
+    Ok(ctx
         .store
         .revoke_identity_credentials(
             &provider.environment_id,
@@ -190,16 +209,44 @@ pub async fn deauthorize(
             &audit,
             &events,
         )
+        .await?)
+}
+
+/// Revokes every credential a Facebook user gave the app's tenants through connect sessions,
+/// with their page credentials (page tokens die with the user's authorization).
+async fn revoke_tenant_credentials(
+    ctx: &Context,
+    provider: &Provider,
+    facebook_user_id: &str,
+) -> Result<Vec<String>, Error> {
+    let env = &provider.environment_id;
+    let rows = ctx
+        .store
+        .tenant_credentials_of_facebook_user(env, &provider.id, facebook_user_id)
         .await?;
-    ctx.credential_cache.clear();
-    if !revoked.is_empty() {
-        tracing::info!(
-            identity_id = %identity.id,
-            credentials = revoked.len(),
-            "user removed the app at Facebook; credentials revoked"
-        );
+    if rows.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(revoked)
+    let now = ctx.clock.now();
+    let slug = webhooks::environment_slug(ctx, env).await?;
+    let mut events = Vec::new();
+    for row in &rows {
+        let mut data = crate::domain::credentials::data(row, provider.settings.slug.as_str(), now);
+        data["status"] = json!("revoked");
+        data["reason"] = json!(USER_REMOVED_APP);
+        let event = webhooks::Event::new(
+            EventType::CredentialRevoked,
+            &slug,
+            json!({ "credential": data }),
+            now,
+        );
+        events.push((row.id.clone(), event.into_row(env)));
+    }
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    Ok(ctx
+        .store
+        .revoke_credentials(env, &ids, USER_REMOVED_APP, now, &events)
+        .await?)
 }
 
 /// A credential as the API shows it, after the revocation (for the `credential.revoked` event;
