@@ -51,7 +51,7 @@ async fn connect_session(
 }
 
 /// Runs a whole connect flow for (tenant, user) as `person`; returns where the browser lands.
-async fn connect(
+pub(crate) async fn connect(
     app: &TestApp,
     env: &TestEnvironment,
     provider: &TestProvider,
@@ -623,7 +623,7 @@ async fn connections_are_listed_by_tenant_and_page_through(engine: Engine) {
 }
 
 /// An emulator person who manages one page.
-async fn page_owner(app: &TestApp) -> (FacebookUser, String) {
+pub(crate) async fn page_owner(app: &TestApp) -> (FacebookUser, String) {
     let created: Value = app
         .client
         .post(app.sim_url("/_sim/users"))

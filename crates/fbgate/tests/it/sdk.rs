@@ -12,6 +12,7 @@ use crate::helpers::{Engine, on_both_engines, spawn_app};
 on_both_engines!(
     a_backend_signs_a_person_in_checks_the_session_and_gets_the_token_with_the_sdk,
     a_person_removing_the_app_reaches_the_sdk_as_revoked_once_the_cached_token_is_dropped,
+    a_backend_gets_tenant_user_and_page_tokens_with_the_sdk,
 );
 
 fn code_of(returned: &url::Url) -> String {
@@ -141,4 +142,56 @@ async fn a_person_removing_the_app_reaches_the_sdk_as_revoked_once_the_cached_to
     let renewed = sdk.get_credential(&request).await.unwrap();
     assert_ne!(renewed.access_token, credential.access_token);
     assert_eq!(renewed.status, CredentialStatus::Active);
+}
+
+async fn a_backend_gets_tenant_user_and_page_tokens_with_the_sdk(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let env = app.create_environment("saas").await;
+    let provider = app.facebook_provider(&env, "facebook", json!({})).await;
+    let (person, page_id) = crate::connections::page_owner(&app).await;
+    crate::connections::connect(
+        &app,
+        &env,
+        &provider,
+        &person,
+        "org_acme",
+        "user_123",
+        json!({ "scopes": ["pages_show_list"] }),
+    )
+    .await;
+    let sdk = Client::new(&app.address, env.secret_key.clone()).unwrap();
+
+    let user = sdk
+        .get_credential(&CredentialRequest::tenant_user(
+            "facebook", "org_acme", "user_123",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(user.token_type, TokenType::User);
+    assert_eq!(user.status, CredentialStatus::Active);
+    assert!(user.expires_at.is_some());
+    assert_eq!(
+        app.debug_token(&provider, user.access_token.expose()).await["user_id"],
+        person.id.as_str()
+    );
+    let page = sdk
+        .get_credential(
+            &CredentialRequest::tenant_user("facebook", "org_acme", "user_123").page(&page_id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.token_type, TokenType::Page);
+    assert_eq!(page.expires_at, None);
+    assert_ne!(page.access_token.expose(), user.access_token.expose());
+
+    let elsewhere = sdk
+        .get_credential(&CredentialRequest::tenant_user(
+            "facebook",
+            "org_other",
+            "user_123",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(elsewhere.code(), Some("credential_not_found"));
+    assert_eq!(elsewhere.status(), Some(StatusCode::NOT_FOUND.as_u16()));
 }
