@@ -18,6 +18,7 @@ mod model;
 mod oidc;
 mod openapi;
 mod persist;
+pub mod requests;
 mod seed;
 mod server;
 mod state;

@@ -118,6 +118,18 @@ fn calls() -> Vec<(&'static str, &'static str, &'static str, Value)> {
             json!({"app_id": "1000000000000001", "user_id": "10000000000000101", "nonce": "abc", "email": true}),
         ),
         ("post", "/_sim/reset", "Back to the seed state", Value::Null),
+        (
+            "get",
+            "/_sim/requests",
+            "The Graph calls answered, batch operations included (filters: endpoint, user_id, since_seq)",
+            Value::Null,
+        ),
+        (
+            "delete",
+            "/_sim/requests",
+            "Forget the logged calls",
+            Value::Null,
+        ),
     ]
 }
 

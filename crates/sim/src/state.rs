@@ -124,6 +124,7 @@ struct Inner {
     state: RwLock<State>,
     oidc_key: OnceLock<Option<OidcKey>>,
     http: reqwest::Client,
+    requests: std::sync::Mutex<crate::requests::RequestLog>,
 }
 
 impl std::fmt::Debug for Sim {
@@ -153,6 +154,7 @@ impl Sim {
                 state: RwLock::new(state),
                 oidc_key: OnceLock::new(),
                 http,
+                requests: std::sync::Mutex::default(),
             }),
         }
     }
@@ -182,6 +184,14 @@ impl Sim {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The request log (its own lock, so that logging never waits for the state).
+    pub(crate) fn requests(&self) -> std::sync::MutexGuard<'_, crate::requests::RequestLog> {
+        self.inner
+            .requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     pub(crate) fn write(&self) -> RwLockWriteGuard<'_, State> {
         self.inner
             .state
@@ -202,6 +212,7 @@ impl Sim {
         }
         *self.write() = fresh;
         self.inner.clock.reset();
+        self.requests().clear();
     }
 
     /// Mints a user token without the dialog, granting `scopes` (plus `public_profile`).

@@ -327,6 +327,26 @@ pub(crate) async fn limited_login(
 }
 
 /// `POST /_sim/reset`.
+/// `GET /_sim/requests?endpoint=&user_id=&since_seq=`: the Graph calls answered, oldest first.
+pub(crate) async fn requests(
+    State(sim): State<Sim>,
+    query: Result<
+        axum::extract::Query<crate::requests::Filter>,
+        axum::extract::rejection::QueryRejection,
+    >,
+) -> ControlResult {
+    let axum::extract::Query(filter) =
+        query.map_err(|e| ControlError::bad_request(e.body_text()))?;
+    let data = sim.requests().select(&filter);
+    Ok(ok(json!({ "data": data })))
+}
+
+/// `DELETE /_sim/requests`: forgets the logged calls.
+pub(crate) async fn clear_requests(State(sim): State<Sim>) -> ControlResult {
+    sim.requests().clear();
+    Ok(ok(json!({ "success": true })))
+}
+
 pub(crate) async fn reset(State(sim): State<Sim>) -> ControlResult {
     sim.reset();
     Ok(ok(json!({ "success": true })))

@@ -88,6 +88,10 @@ pub(crate) fn routes() -> Router<Sim> {
         )
         .route("/_sim/limited-login", post(actions::limited_login))
         .route("/_sim/reset", post(actions::reset))
+        .route(
+            "/_sim/requests",
+            get(actions::requests).delete(actions::clear_requests),
+        )
         .route("/_sim/openapi.json", get(crate::openapi::document))
         .route("/_sim/{*rest}", any(unknown_call))
 }

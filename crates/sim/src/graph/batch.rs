@@ -132,5 +132,6 @@ fn operation(
         bearer: None,
         base_url: batch.base_url.clone(),
         proof_checked_token,
+        in_batch: true,
     })
 }

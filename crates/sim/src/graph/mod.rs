@@ -38,6 +38,8 @@ pub(crate) struct GraphRequest {
     pub base_url: String,
     /// A token whose `appsecret_proof` the enclosing batch already checked.
     pub proof_checked_token: Option<String>,
+    /// An operation inside a batch.
+    pub in_batch: bool,
 }
 
 impl GraphRequest {
@@ -153,6 +155,7 @@ fn parse_http(method: Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Gr
         bearer,
         base_url: crate::oidc::base_url(headers),
         proof_checked_token: None,
+        in_batch: false,
     }
 }
 
@@ -214,7 +217,53 @@ pub(crate) fn execute(sim: &Sim, request: &GraphRequest) -> GraphResponse {
         }
         None => dispatch(sim, request, &mut meta),
     };
-    finish(sim, request, &meta, result)
+    let response = finish(sim, request, &meta, result);
+    log(sim, request, &meta, response.status);
+    response
+}
+
+/// Appends the call to the request log.
+fn log(sim: &Sim, request: &GraphRequest, meta: &CallMeta, status: u16) {
+    let subject = match request.path.as_str() {
+        "debug_token" => request.param("input_token"),
+        _ => request.token(),
+    };
+    let user_id = subject.and_then(|token| {
+        let state = sim.read();
+        state
+            .tokens
+            .get(token)
+            .and_then(|record| match &record.kind {
+                TokenKind::User { user_id } | TokenKind::Page { user_id, .. } => {
+                    Some(user_id.clone())
+                }
+                _ => None,
+            })
+    });
+    let endpoint = if request.path.is_empty() && request.param("batch").is_some() {
+        "batch".to_owned()
+    } else {
+        request.path.clone()
+    };
+    let entry = crate::requests::LoggedRequest {
+        seq: 0,
+        at: sim.now(),
+        method: request.method.to_string(),
+        version: request.version.clone(),
+        input_token_fingerprint: (endpoint == "debug_token")
+            .then(|| {
+                request
+                    .param("input_token")
+                    .map(crate::requests::fingerprint)
+            })
+            .flatten(),
+        endpoint,
+        app_id: meta.app_id.clone(),
+        user_id,
+        status,
+        batch: request.in_batch,
+    };
+    sim.requests().push(entry);
 }
 
 fn finish(

@@ -15,5 +15,6 @@ mod oauth;
 mod oidc;
 mod pages;
 mod persist;
+mod request_log;
 mod requests;
 mod vectors;
