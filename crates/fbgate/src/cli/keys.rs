@@ -1,4 +1,5 @@
 //! `fbgate keys rotate`: reseal the environment keys under a new master key.
+//! `fbgate keys rotate-data`: new data keys for an environment, every value re-encrypted.
 
 use std::path::Path;
 
@@ -6,7 +7,9 @@ use anyhow::{Context as _, bail};
 
 use crate::app;
 use crate::config::Config;
+use crate::store::data_rotation::SealedColumn;
 use crate::vault::MasterKey;
+use crate::vault::data_rotation::{DataRotationReport, RotationOptions, rotate_data_keys};
 use crate::vault::rotation::rotate_master_key;
 
 fn read_key(path: &Path) -> anyhow::Result<MasterKey> {
@@ -42,4 +45,101 @@ pub(super) async fn rotate(
         report.resealed, report.already_done
     );
     Ok(())
+}
+
+/// Rotates the data keys of the environment `slug`, or resumes its rotation in progress.
+pub(super) async fn rotate_data(
+    config: &Config,
+    slug: &str,
+    options: RotationOptions,
+) -> anyhow::Result<()> {
+    let ctx = super::open_context(config).await?;
+    let environment = ctx
+        .store
+        .get_environment_by_slug(slug)
+        .await?
+        .with_context(|| format!("no environment with slug `{slug}`"))?;
+    let mut shown: Option<SealedColumn> = None;
+    let report = rotate_data_keys(&ctx.vault, &environment.id, &options, |progress| {
+        if shown.is_some_and(|column| column != progress.column) {
+            eprintln!();
+        }
+        shown = Some(progress.column);
+        eprint!(
+            "\rre-encrypted {}/{} {}",
+            progress.done,
+            progress.total,
+            progress.column.label()
+        );
+    })
+    .await;
+    if shown.is_some() {
+        eprintln!();
+    }
+    let report = match report {
+        Ok(report) => report,
+        Err(error) => {
+            let in_progress = ctx
+                .store
+                .data_key_rotation_in_progress(&environment.id)
+                .await
+                .ok()
+                .flatten()
+                .is_some();
+            let advice = if in_progress {
+                "; the rotation is still in progress: run the command again to resume it"
+            } else {
+                ""
+            };
+            return Err(anyhow::Error::new(error).context(format!(
+                "the data-key rotation of environment `{slug}` failed{advice}"
+            )));
+        }
+    };
+    print_summary(slug, &report);
+    if !report.finished {
+        bail!(
+            "stopped as asked (--stop-after) with the rotation of `{slug}` in progress; \
+             run the command again to finish it"
+        );
+    }
+    Ok(())
+}
+
+fn print_summary(slug: &str, report: &DataRotationReport) {
+    if report.resumed {
+        println!(
+            "resumed data-key rotation {} of environment {slug}",
+            report.rotation_id
+        );
+    } else {
+        println!(
+            "started data-key rotation {} of environment {slug}",
+            report.rotation_id
+        );
+        if report.new_keys.is_empty() {
+            println!("the environment has no data keys yet: nothing was ever sealed in it");
+        }
+        for key in &report.new_keys {
+            println!("new active data key {} for scope {}", key.key_id, key.scope);
+        }
+    }
+    for column in &report.columns {
+        println!(
+            "{}: {} re-encrypted, {} already on the new key, {} replaced by a concurrent write, \
+             {} shredded (left as they were)",
+            column.column.label(),
+            column.resealed,
+            column.already_current,
+            column.replaced_concurrently,
+            column.shredded
+        );
+    }
+    if report.finished {
+        println!(
+            "done: {} values re-encrypted in all. The old data keys are kept, inactive, so \
+             anything they sealed still opens.",
+            report.rows_done
+        );
+    }
 }

@@ -22,6 +22,7 @@ use crate::domain::avatars::FileAvatarStore;
 use crate::domain::environments::{self, NewEnvironment};
 use crate::domain::{self, Context};
 use crate::telemetry;
+use crate::vault::data_rotation::RotationOptions;
 use crate::vault::{MasterKey, Vault};
 
 /// fbgate: sign in with Facebook, a vault of Facebook tokens, a Graph API proxy and a Facebook
@@ -67,7 +68,7 @@ enum Command {
         #[command(subcommand)]
         command: EnvCommand,
     },
-    /// Manage the master key.
+    /// Manage the master key and the data keys.
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
@@ -108,6 +109,20 @@ enum KeysCommand {
         /// File holding the current master key, when it is no longer the configured one.
         #[arg(long)]
         old_master_key_file: Option<PathBuf>,
+    },
+    /// Make new data keys for an environment and re-encrypt every credential token, client
+    /// secret and webhook secret under them. Old keys are kept, inactive. Safe to interrupt and
+    /// run again: it resumes.
+    RotateData {
+        /// Slug of the environment.
+        #[arg(long)]
+        environment: String,
+        /// Values read and re-encrypted per database query.
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]
+        batch_size: u32,
+        /// Stop after re-encrypting this many values, leaving the rotation in progress (tests).
+        #[arg(long, hide = true)]
+        stop_after: Option<u64>,
     },
 }
 
@@ -187,6 +202,18 @@ pub async fn run() -> anyhow::Result<()> {
                     old_master_key_file.as_deref(),
                 )
                 .await?;
+            }
+            KeysCommand::RotateData {
+                environment,
+                batch_size,
+                stop_after,
+            } => {
+                let config = load(config_file)?;
+                let options = RotationOptions {
+                    batch_size,
+                    stop_after,
+                };
+                keys::rotate_data(&config, &environment, options).await?;
             }
         },
     }

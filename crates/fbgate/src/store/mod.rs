@@ -15,6 +15,7 @@ mod compliance;
 mod connections;
 mod credentials;
 mod data_keys;
+pub mod data_rotation;
 mod environments;
 mod flows;
 mod identities;

@@ -9,11 +9,14 @@
 //!    signing keys.
 //!
 //! Rotating the master key therefore rewrites one small row per environment and never touches
-//! data ([`rotation`]), and deleting a tenant's data key makes everything sealed for that tenant
-//! unreadable at once (crypto-shredding). Unsealed keys are cached in memory only, inside aws-lc,
+//! data ([`rotation`]); rotating an environment's data keys re-encrypts its values under new keys
+//! while the old ones, kept, still open what they sealed ([`data_rotation`]); and deleting a
+//! tenant's data key makes everything sealed for that tenant unreadable at once
+//! (crypto-shredding). Unsealed keys are cached in memory only, inside aws-lc,
 //! which clears them when they are dropped.
 
 mod cipher;
+pub mod data_rotation;
 mod master_key;
 pub mod rotation;
 mod secret;

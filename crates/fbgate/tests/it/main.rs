@@ -12,6 +12,7 @@ mod avatars;
 mod callbacks;
 mod cli;
 mod connections;
+mod data_key_rotation;
 mod deletion_crash;
 mod dev;
 mod environments;

@@ -58,7 +58,7 @@ impl Default for CredentialCache {
 /// A credential is `expiring` when it expires sooner than this.
 pub const EXPIRING_THRESHOLD: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
-fn credential_aad(environment_id: &str, credential_id: &str, version: i64) -> Aad {
+pub(crate) fn credential_aad(environment_id: &str, credential_id: &str, version: i64) -> Aad {
     Aad::new("credential")
         .with(environment_id)
         .with(credential_id)

@@ -54,7 +54,7 @@ pub struct Provider {
 }
 
 /// The associated data that binds a provider's sealed secret to its row.
-fn client_secret_aad(environment_id: &str, provider_id: &str) -> Aad {
+pub(crate) fn client_secret_aad(environment_id: &str, provider_id: &str) -> Aad {
     Aad::new("client_secret")
         .with(environment_id)
         .with(provider_id)
