@@ -192,6 +192,9 @@ impl Application {
             )
             .run(),
         );
+        let health = tokio::spawn(
+            crate::domain::credentials::health::Checker::new(self.state.ctx.clone()).run(),
+        );
         let upkeep = tokio::spawn(async move {
             let mut interval = tokio::time::interval(http::METRICS_UPKEEP);
             loop {
@@ -207,6 +210,7 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         upkeep.abort();
+        health.abort();
         runner.abort();
         store.close().await;
         served

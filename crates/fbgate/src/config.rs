@@ -37,6 +37,10 @@ const SETTINGS: &[&str] = &[
     "request_timeout_secs",
     "session_ttl_secs",
     "jobs_poll_interval_ms",
+    "health_interval_ms",
+    "health_calls_per_hour",
+    "health_check_period_hours",
+    "credential_expiring_days",
 ];
 
 /// A configuration value that cannot be used; the message names the setting.
@@ -97,6 +101,10 @@ struct RawConfig {
     request_timeout_secs: u64,
     session_ttl_secs: u64,
     jobs_poll_interval_ms: u64,
+    health_interval_ms: u64,
+    health_calls_per_hour: u32,
+    health_check_period_hours: u32,
+    credential_expiring_days: u32,
 }
 
 impl Default for RawConfig {
@@ -118,6 +126,10 @@ impl Default for RawConfig {
             request_timeout_secs: 30,
             session_ttl_secs: 30 * 24 * 60 * 60,
             jobs_poll_interval_ms: 1000,
+            health_interval_ms: 60_000,
+            health_calls_per_hour: 3600,
+            health_check_period_hours: 24,
+            credential_expiring_days: 7,
         }
     }
 }
@@ -153,6 +165,12 @@ pub struct Config {
     pub jobs_poll_interval: Duration,
     /// The first wait before a failed webhook delivery is retried (not a setting: tests shorten it).
     pub webhook_retry_base: Duration,
+    /// How often each process runs a round of the credential health job.
+    pub health_interval: Duration,
+    /// Facebook calls the health job may make per hour, across all processes' rounds.
+    pub health_calls_per_hour: u32,
+    /// When credentials count as expiring, and how often each is checked.
+    pub credentials: crate::domain::credentials::Timing,
 }
 
 impl Config {
@@ -246,6 +264,27 @@ impl Config {
                 "must be between 10 and 60000",
             ));
         }
+        if !(10..=3_600_000).contains(&raw.health_interval_ms) {
+            return Err(invalid(
+                "health_interval_ms",
+                "must be between 10 and 3600000 (one hour)",
+            ));
+        }
+        if raw.health_calls_per_hour == 0 {
+            return Err(invalid("health_calls_per_hour", "must be at least 1"));
+        }
+        if !(1..=720).contains(&raw.health_check_period_hours) {
+            return Err(invalid(
+                "health_check_period_hours",
+                "must be between 1 and 720 (30 days)",
+            ));
+        }
+        if !(1..=59).contains(&raw.credential_expiring_days) {
+            return Err(invalid(
+                "credential_expiring_days",
+                "must be between 1 and 59 (a user token lives about 60 days)",
+            ));
+        }
         if !(60..=366 * 24 * 60 * 60).contains(&raw.session_ttl_secs) {
             return Err(invalid(
                 "session_ttl_secs",
@@ -270,6 +309,16 @@ impl Config {
             session_ttl: Duration::from_secs(raw.session_ttl_secs),
             jobs_poll_interval: Duration::from_millis(raw.jobs_poll_interval_ms),
             webhook_retry_base: Duration::from_secs(5),
+            health_interval: Duration::from_millis(raw.health_interval_ms),
+            health_calls_per_hour: raw.health_calls_per_hour,
+            credentials: crate::domain::credentials::Timing {
+                expiring_threshold: Duration::from_secs(
+                    u64::from(raw.credential_expiring_days) * 24 * 60 * 60,
+                ),
+                check_period: Duration::from_secs(
+                    u64::from(raw.health_check_period_hours) * 60 * 60,
+                ),
+            },
         })
     }
 
@@ -279,6 +328,11 @@ impl Config {
             issuer: self.public_base().to_owned(),
             session_ttl: self.session_ttl,
             webhook_retry_base: self.webhook_retry_base,
+            credentials: self.credentials,
+            health: crate::domain::credentials::health::HealthSettings {
+                interval: self.health_interval,
+                calls_per_hour: self.health_calls_per_hour,
+            },
         }
     }
 

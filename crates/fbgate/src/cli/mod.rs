@@ -3,6 +3,7 @@
 //! Each subcommand loads the configuration, calls into the library and prints a short result;
 //! none holds logic of its own beyond presenting it.
 
+mod credentials;
 mod dev;
 mod emulator;
 mod keys;
@@ -72,6 +73,32 @@ enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Stored Facebook credentials.
+    Credentials {
+        #[command(subcommand)]
+        command: CredentialsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CredentialsCommand {
+    /// Check credentials with Facebook now (`debug_token`), as the scheduled health job does,
+    /// and print how many have each status.
+    Check {
+        /// Slug of the environment.
+        #[arg(long)]
+        environment: String,
+        /// Check every credential of the environment.
+        #[arg(
+            long,
+            conflicts_with = "credential_id",
+            required_unless_present = "credential_id"
+        )]
+        all: bool,
+        /// Check one credential (`crd_…`).
+        #[arg(long)]
+        credential_id: Option<String>,
     },
 }
 
@@ -216,6 +243,21 @@ pub async fn run() -> anyhow::Result<()> {
                 keys::rotate_data(&config, &environment, options).await?;
             }
         },
+        Command::Credentials {
+            command:
+                CredentialsCommand::Check {
+                    environment,
+                    all: _,
+                    credential_id,
+                },
+        } => {
+            let config = load(config_file)?;
+            let target = match credential_id {
+                Some(id) => credentials::Target::One(id),
+                None => credentials::Target::All,
+            };
+            credentials::check(&config, &environment, target).await?;
+        }
     }
     Ok(())
 }

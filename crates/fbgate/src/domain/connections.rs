@@ -327,7 +327,12 @@ pub async fn complete(
             env,
             EventType::CredentialRefreshed,
             serde_json::json!({
-                "credential": credentials::data(&credential, provider.settings.slug.as_str(), now),
+                "credential": credentials::data(
+                    &credential,
+                    provider.settings.slug.as_str(),
+                    now,
+                    &ctx.settings.credentials,
+                ),
                 "connection_id": connection.id,
             }),
         )

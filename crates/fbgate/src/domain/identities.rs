@@ -23,7 +23,14 @@ pub async fn details(ctx: &Context, identity: IdentityRow) -> Result<IdentityDet
     let credential = ctx.store.credential_for_identity(&identity.id).await?;
     let token_status = credential
         .as_ref()
-        .map(|c| current_status(c, ctx.clock.now()).0);
+        .map(|c| {
+            current_status(
+                c,
+                ctx.clock.now(),
+                ctx.settings.credentials.expiring_threshold,
+            )
+            .0
+        });
     Ok(IdentityDetails {
         identity,
         provider_slug: provider.settings.slug.as_str().to_owned(),

@@ -65,6 +65,10 @@ pub struct Settings {
     pub session_ttl: Duration,
     /// The first wait before a failed webhook delivery is retried (5 s; tests use less).
     pub webhook_retry_base: Duration,
+    /// When credentials count as expiring, and how often they are checked.
+    pub credentials: credentials::Timing,
+    /// The health job's pace and budget.
+    pub health: credentials::health::HealthSettings,
 }
 
 impl Context {

@@ -89,7 +89,11 @@ pub struct Connection {
 }
 
 impl Connection {
-    fn new(details: ConnectionDetails, now: time::OffsetDateTime) -> Self {
+    fn new(
+        details: ConnectionDetails,
+        now: time::OffsetDateTime,
+        threshold: std::time::Duration,
+    ) -> Self {
         let ConnectionDetails {
             connection,
             provider_slug,
@@ -104,7 +108,7 @@ impl Connection {
             credentials: credentials
                 .into_iter()
                 .map(|row| {
-                    let (status, reason) = crate::domain::credentials::current_status(&row, now);
+                    let (status, reason) = crate::domain::credentials::current_status(&row, now, threshold);
                     ConnectionCredential {
                         credential_for: if row.page_id.is_some() {
                             "page"
@@ -225,8 +229,12 @@ pub async fn list(
     )
     .await?;
     let now = state.ctx.clock.now();
+    let threshold = state.ctx.settings.credentials.expiring_threshold;
     Ok(Json(ConnectionList {
-        data: rows.into_iter().map(|c| Connection::new(c, now)).collect(),
+        data: rows
+            .into_iter()
+            .map(|c| Connection::new(c, now, threshold))
+            .collect(),
         next_cursor,
     }))
 }
@@ -264,7 +272,11 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<Connection>, ApiError> {
     let details = connections::get(&state.ctx, &caller.environment_id, &id).await?;
-    Ok(Json(Connection::new(details, state.ctx.clock.now())))
+    Ok(Json(Connection::new(
+        details,
+        state.ctx.clock.now(),
+        state.ctx.settings.credentials.expiring_threshold,
+    )))
 }
 
 /// Delete a connection: its user and page tokens are destroyed.

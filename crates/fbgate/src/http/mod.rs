@@ -9,6 +9,7 @@ mod account;
 mod api_keys;
 pub mod auth;
 mod avatars;
+mod checks;
 mod compliance;
 mod connections;
 pub mod demo;
@@ -101,6 +102,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(sign_in::exchange))
         .routes(routes!(native_sign_in::facebook_token))
         .routes(routes!(sign_in::get_credential))
+        .routes(routes!(checks::check))
         .routes(routes!(connections::create_session))
         .routes(routes!(connections::list, connections::delete_tenant))
         .routes(routes!(connections::get, connections::delete))

@@ -64,17 +64,20 @@ pub struct CredentialRow {
     pub updated_at: OffsetDateTime,
 }
 
+/// The columns of a [`CredentialRow`], for SELECT and RETURNING.
+macro_rules! columns {
+    () => {
+        "id, environment_id, provider_id, owner_kind, owner_key, tenant_id, external_user_id, \
+         connection_id, page_id, parent_id, user_id, identity_id, facebook_id, token_ciphertext, \
+         key_scope, token_type, issued_at, expires_at, data_access_expires_at, scopes, status, \
+         status_reason, last_checked_at, next_check_at, version, created_at, updated_at"
+    };
+}
+pub(crate) use columns;
+
 macro_rules! select {
     ($rest:literal) => {
-        concat!(
-            "SELECT id, environment_id, provider_id, owner_kind, owner_key, tenant_id, external_user_id, \
-             connection_id, \
-             page_id, parent_id, user_id, identity_id, facebook_id, token_ciphertext, key_scope, \
-             token_type, issued_at, expires_at, data_access_expires_at, scopes, status, \
-             status_reason, last_checked_at, next_check_at, version, created_at, updated_at \
-             FROM credentials ",
-            $rest
-        )
+        concat!("SELECT ", $crate::store::credentials::columns!(), " FROM credentials ", $rest)
     };
 }
 pub(super) use select;

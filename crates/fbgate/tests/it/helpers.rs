@@ -114,6 +114,9 @@ pub fn test_config(database_url: &str, master_key: &SecretString) -> Config {
         session_ttl: Duration::from_secs(3600),
         jobs_poll_interval: Duration::from_millis(50),
         webhook_retry_base: Duration::from_millis(50),
+        health_interval: Duration::from_millis(50),
+        health_calls_per_hour: 360_000,
+        credentials: Default::default(),
     }
 }
 
@@ -292,6 +295,8 @@ pub async fn serve(
         .env("FBGATE_ADMIN_TOKEN", ADMIN_TOKEN)
         .env("FBGATE_DATA_DIR", data_dir)
         .env("FBGATE_JOBS_POLL_INTERVAL_MS", poll_ms.to_string())
+        .env("FBGATE_HEALTH_INTERVAL_MS", poll_ms.to_string())
+        .env("FBGATE_HEALTH_CALLS_PER_HOUR", "3600000")
         .env("FBGATE_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -18,6 +18,7 @@ mod dev;
 mod environments;
 mod errors;
 mod facebook;
+mod health;
 mod jobs;
 mod native_sign_in;
 mod no_leaks;

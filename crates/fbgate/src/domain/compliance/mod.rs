@@ -231,7 +231,12 @@ async fn revoke_tenant_credentials(
     let slug = webhooks::environment_slug(ctx, env).await?;
     let mut events = Vec::new();
     for row in &rows {
-        let mut data = crate::domain::credentials::data(row, provider.settings.slug.as_str(), now);
+        let mut data = crate::domain::credentials::data(
+            row,
+            provider.settings.slug.as_str(),
+            now,
+            &ctx.settings.credentials,
+        );
         data["status"] = json!("revoked");
         data["reason"] = json!(USER_REMOVED_APP);
         let event = webhooks::Event::new(

@@ -5,6 +5,7 @@
 //! grows every time the token is replaced.
 
 pub mod address;
+pub mod health;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,8 +56,25 @@ impl Default for CredentialCache {
     }
 }
 
-/// A credential is `expiring` when it expires sooner than this.
-pub const EXPIRING_THRESHOLD: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+/// When a credential counts as `expiring`, and how often the health job checks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    /// A credential is `expiring` when it expires sooner than this (default 7 days;
+    /// `FBGATE_CREDENTIAL_EXPIRING_DAYS`).
+    pub expiring_threshold: Duration,
+    /// The health job checks each credential once per period (default 24 hours;
+    /// `FBGATE_HEALTH_CHECK_PERIOD_HOURS`).
+    pub check_period: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            expiring_threshold: Duration::from_secs(7 * 24 * 60 * 60),
+            check_period: Duration::from_secs(24 * 60 * 60),
+        }
+    }
+}
 
 pub(crate) fn credential_aad(environment_id: &str, credential_id: &str, version: i64) -> Aad {
     Aad::new("credential")
@@ -125,7 +143,13 @@ pub async fn seal(
             token.token.as_bytes(),
         )
         .await?;
-    let (status, status_reason) = status_at(token.expires_at, token.data_access_expires_at, now);
+    let timing = &ctx.settings.credentials;
+    let (status, status_reason) = status_at(
+        token.expires_at,
+        token.data_access_expires_at,
+        now,
+        timing.expiring_threshold,
+    );
     Ok(CredentialRow {
         id,
         environment_id: provider.environment_id.clone(),
@@ -150,22 +174,23 @@ pub async fn seal(
         status: status.to_owned(),
         status_reason: status_reason.map(str::to_owned),
         last_checked_at: Some(now),
-        next_check_at: Some(next_check_after(now, token.expires_at)),
+        next_check_at: Some(next_check_after(now, token.expires_at, timing)),
         version,
         created_at: previous.map_or(now, |p| p.created_at),
         updated_at: now,
     })
 }
 
-/// How often the health job checks a credential.
-pub const CHECK_PERIOD: Duration = Duration::from_secs(24 * 60 * 60);
-
 /// When a credential checked at `now` is due again: after the check period, but no later than
-/// its expiry or the moment it becomes `expiring`, so those changes are seen when they happen.
-pub fn next_check_after(now: OffsetDateTime, expires_at: Option<OffsetDateTime>) -> OffsetDateTime {
-    let mut next = now + CHECK_PERIOD;
+/// the moment it becomes `expiring` or expires, so those changes are seen when they happen.
+pub fn next_check_after(
+    now: OffsetDateTime,
+    expires_at: Option<OffsetDateTime>,
+    timing: &Timing,
+) -> OffsetDateTime {
+    let mut next = now + timing.check_period;
     if let Some(expiry) = expires_at {
-        for moment in [expiry - EXPIRING_THRESHOLD, expiry] {
+        for moment in [expiry - timing.expiring_threshold, expiry] {
             if moment > now && moment < next {
                 next = moment;
             }
@@ -198,21 +223,33 @@ pub fn status_at(
     expires_at: Option<OffsetDateTime>,
     data_access_expires_at: Option<OffsetDateTime>,
     now: OffsetDateTime,
+    expiring_threshold: Duration,
 ) -> (&'static str, Option<&'static str>) {
     match (expires_at, data_access_expires_at) {
         (Some(expiry), _) if expiry <= now => ("expired", Some("session_expired")),
         (_, Some(data)) if data <= now => ("expired", Some("data_access_expired")),
-        (Some(expiry), _) if expiry <= now + EXPIRING_THRESHOLD => ("expiring", None),
+        (Some(expiry), _) if expiry <= now + expiring_threshold => ("expiring", None),
         _ => ("active", None),
     }
 }
 
 /// The status a stored credential shows now: health-check results, then expiry.
-pub fn current_status(row: &CredentialRow, now: OffsetDateTime) -> (String, Option<String>) {
+pub fn current_status(
+    row: &CredentialRow,
+    now: OffsetDateTime,
+    expiring_threshold: Duration,
+) -> (String, Option<String>) {
     match row.status.as_str() {
-        "revoked" | "invalid" => (row.status.clone(), row.status_reason.clone()),
+        // Facebook's verdicts stand: a token it reported expired (190/463) before its stored
+        // expiry stays expired.
+        "revoked" | "invalid" | "expired" => (row.status.clone(), row.status_reason.clone()),
         _ => {
-            let (status, reason) = status_at(row.expires_at, row.data_access_expires_at, now);
+            let (status, reason) = status_at(
+                row.expires_at,
+                row.data_access_expires_at,
+                now,
+                expiring_threshold,
+            );
             (status.to_owned(), reason.map(str::to_owned))
         }
     }
@@ -300,7 +337,11 @@ pub async fn get(
 
 /// A stored row handed out: refused with its reason unless `active` or `expiring`.
 pub async fn usable(ctx: &Context, row: &CredentialRow) -> Result<UsableCredential, Error> {
-    let (status, reason) = current_status(row, ctx.clock.now());
+    let (status, reason) = current_status(
+        row,
+        ctx.clock.now(),
+        ctx.settings.credentials.expiring_threshold,
+    );
     if let Some(code) = match status.as_str() {
         "revoked" => Some("credential_revoked"),
         "expired" => Some("credential_expired"),
@@ -329,8 +370,13 @@ pub async fn usable(ctx: &Context, row: &CredentialRow) -> Result<UsableCredenti
 
 /// A credential as the API and webhook events show it: its address, type, status and times,
 /// never the token.
-pub fn data(row: &CredentialRow, provider_slug: &str, now: OffsetDateTime) -> serde_json::Value {
-    let (status, reason) = current_status(row, now);
+pub fn data(
+    row: &CredentialRow,
+    provider_slug: &str,
+    now: OffsetDateTime,
+    timing: &Timing,
+) -> serde_json::Value {
+    let (status, reason) = current_status(row, now, timing.expiring_threshold);
     let credential_for = match row.owner_kind.as_str() {
         "tenant_user" => "user",
         other => other,

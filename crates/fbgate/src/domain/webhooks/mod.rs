@@ -45,6 +45,10 @@ pub enum EventType {
     CredentialRevoked,
     /// A stored token was renewed.
     CredentialRefreshed,
+    /// Facebook no longer accepts a stored token for a reason other than expiry or revocation
+    /// (an account checkpoint, an unconfirmed account, an unknown token). An extension of the
+    /// contract's list.
+    CredentialInvalid,
     /// A business installation was created.
     InstallationCreated,
     /// A business installation was removed.
@@ -55,7 +59,7 @@ pub enum EventType {
 
 impl EventType {
     /// Every event type, in the order the API documents them.
-    pub const ALL: [EventType; 10] = [
+    pub const ALL: [EventType; 11] = [
         EventType::UserCreated,
         EventType::IdentityLinked,
         EventType::IdentityUnlinked,
@@ -63,6 +67,7 @@ impl EventType {
         EventType::CredentialExpired,
         EventType::CredentialRevoked,
         EventType::CredentialRefreshed,
+        EventType::CredentialInvalid,
         EventType::InstallationCreated,
         EventType::InstallationRemoved,
         EventType::DataDeletionCompleted,
@@ -78,6 +83,7 @@ impl EventType {
             EventType::CredentialExpired => "credential.expired",
             EventType::CredentialRevoked => "credential.revoked",
             EventType::CredentialRefreshed => "credential.refreshed",
+            EventType::CredentialInvalid => "credential.invalid",
             EventType::InstallationCreated => "installation.created",
             EventType::InstallationRemoved => "installation.removed",
             EventType::DataDeletionCompleted => "data_deletion.completed",

@@ -25,6 +25,8 @@ async fn context_of(app: &TestApp) -> Context {
         issuer: app.address.clone(),
         session_ttl: Duration::from_secs(3600),
         webhook_retry_base: Duration::from_secs(5),
+        credentials: Default::default(),
+        health: Default::default(),
     };
     Context::new(
         store.clone(),
