@@ -7,11 +7,11 @@
 
 use std::time::Duration;
 
-use aws_lc_rs::digest;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use url::Url;
 
+use super::api_keys::hash_key;
 use super::flows::{self, FlowKind, StartRequest, Started};
 use super::identities::{self, IdentityDetails};
 use super::providers::{self, ProviderUse};
@@ -20,12 +20,6 @@ use crate::store::{LinkTicketRow, SessionRow, UserRow};
 
 /// How long an authorization URL for linking stays usable.
 pub const LINK_TICKET_TTL: Duration = Duration::from_secs(10 * 60);
-
-fn sha256(text: &str) -> Vec<u8> {
-    digest::digest(&digest::SHA256, text.as_bytes())
-        .as_ref()
-        .to_vec()
-}
 
 /// The signed-in user and their identities.
 pub async fn account(
@@ -53,7 +47,7 @@ pub async fn start_link(
     let now = ctx.clock.now();
     ctx.store
         .insert_link_ticket(&LinkTicketRow {
-            ticket_hash: sha256(&ticket),
+            ticket_hash: hash_key(&ticket).to_vec(),
             environment_id: session.environment_id.clone(),
             user_id: session.user_id.clone(),
             provider_id: provider.id.clone(),
@@ -81,7 +75,7 @@ pub async fn begin_link(ctx: &Context, slug: &str, ticket: &str) -> Result<Start
     };
     let row = ctx
         .store
-        .consume_link_ticket(&sha256(ticket), ctx.clock.now())
+        .consume_link_ticket(&hash_key(ticket), ctx.clock.now())
         .await?
         .ok_or_else(invalid)?;
     let provider = providers::find_by_id(ctx, &row.provider_id).await?;

@@ -17,6 +17,7 @@ use std::time::Duration;
 use fbgate_facebook::Facebook;
 use url::Url;
 
+use super::api_keys::hash_key;
 use super::credentials::{self, Address, Links, NewToken, Owner};
 use super::flows::sign_in::ConfirmedLogin;
 use super::flows::{self, FlowKind, StartRequest, Started};
@@ -73,10 +74,6 @@ pub struct ConnectionDetails {
     pub credentials: Vec<CredentialRow>,
 }
 
-fn sha256(text: &str) -> Vec<u8> {
-    super::api_keys::hash_key(text).to_vec()
-}
-
 /// Creates a connect session: checks the provider, ids, flow, `redirect_to` and scopes.
 pub async fn create_session(
     ctx: &Context,
@@ -115,7 +112,7 @@ pub async fn create_session(
             id: ids::new_id("cns"),
             environment_id: environment_id.to_owned(),
             provider_id: provider.id.clone(),
-            token_hash: sha256(&token),
+            token_hash: hash_key(&token).to_vec(),
             tenant_id: request.tenant_id,
             external_user_id: request.user_id,
             flow: request.flow,
@@ -171,7 +168,7 @@ pub async fn begin(ctx: &Context, slug: &str, token: &str) -> Result<Started, Er
     };
     let session = ctx
         .store
-        .consume_connect_session(&sha256(token), ctx.clock.now())
+        .consume_connect_session(&hash_key(token), ctx.clock.now())
         .await?
         .ok_or_else(invalid)?;
     let provider = providers::find_by_id(ctx, &session.provider_id).await?;

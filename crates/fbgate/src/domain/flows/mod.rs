@@ -14,7 +14,7 @@ pub mod sign_in;
 
 use std::time::Duration;
 
-use aws_lc_rs::{constant_time, digest};
+use aws_lc_rs::constant_time;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use fbgate_facebook::{AuthType, PkceVerifier};
@@ -22,6 +22,7 @@ use url::Url;
 
 pub use error::{FlowErrorCode, FlowFailure};
 
+use super::api_keys::hash_key;
 use super::providers::{self, LoginProduct, Provider, ProviderUse, Scopes, TokenType};
 use super::{Context, Error};
 use crate::ids;
@@ -115,12 +116,6 @@ pub struct Started {
     pub cookie: BrowserCookie,
 }
 
-fn sha256(text: &str) -> Vec<u8> {
-    digest::digest(&digest::SHA256, text.as_bytes())
-        .as_ref()
-        .to_vec()
-}
-
 fn random_token() -> String {
     let mut bytes = [0u8; 32];
     rand::fill(&mut bytes);
@@ -129,7 +124,7 @@ fn random_token() -> String {
 
 /// The name of the cookie that belongs to a state.
 pub fn cookie_name_for_state(state: &str) -> String {
-    format!("fbgate_flow_{}", hex::encode(&sha256(state)[..6]))
+    format!("fbgate_flow_{}", hex::encode(&hash_key(state)[..6]))
 }
 
 /// The callback URL of a provider, to register in Meta's dashboard.
@@ -211,8 +206,8 @@ pub async fn start(
         id: attempt_id,
         environment_id: environment_id.to_owned(),
         provider_id: provider.id.clone(),
-        state_hash: sha256(&state),
-        browser_hash: sha256(&binding),
+        state_hash: hash_key(&state).to_vec(),
+        browser_hash: hash_key(&binding).to_vec(),
         flow: request.kind.as_str().to_owned(),
         pkce_verifier: sealed_verifier,
         redirect_to: redirect_to.to_string(),
@@ -299,7 +294,7 @@ pub async fn resume(
         .ok_or_else(invalid_state)?;
     let attempt = ctx
         .store
-        .find_auth_attempt(&sha256(state))
+        .find_auth_attempt(&hash_key(state))
         .await
         .map_err(|e| internal(e.into()))?
         .ok_or_else(invalid_state)?;
@@ -324,7 +319,7 @@ pub async fn resume(
         ));
     }
     let same_browser = browser_binding.is_some_and(|value| {
-        constant_time::verify_slices_are_equal(&sha256(value), &attempt.browser_hash).is_ok()
+        constant_time::verify_slices_are_equal(&hash_key(value), &attempt.browser_hash).is_ok()
     });
     if !same_browser {
         return Err(invalid_state().with_detail("browser-binding cookie missing or different"));
