@@ -21,6 +21,7 @@ on_both_engines!(
     one_round_checks_due_credentials_in_one_batch,
     checks_name_a_credential_of_their_own_environment,
     two_processes_check_each_credential_once_per_period,
+    the_cli_checks_an_environment_and_prints_a_summary,
 );
 
 async fn subscribe(app: &TestApp, env: &TestEnvironment, events: &[&str]) -> Receiver {
@@ -391,4 +392,75 @@ async fn two_processes_check_each_credential_once_per_period(engine: Engine) {
         let calls = debug_token_calls(app, &person.id).await;
         assert_eq!(calls.len(), 1, "{}: {calls:?}", person.id);
     }
+}
+
+/// Runs `fbgate credentials check ...` on the app's database.
+async fn cli_check(app: &TestApp, args: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_fbgate"))
+        .args(["credentials", "check"])
+        .args(args)
+        .current_dir(dir.path())
+        .env_clear()
+        .env("FBGATE_DATABASE_URL", &app.database.url)
+        .env("FBGATE_MASTER_KEY", app.master_key.expose())
+        .output()
+        .await
+        .unwrap()
+}
+
+async fn the_cli_checks_an_environment_and_prints_a_summary(engine: Engine) {
+    let s = scene(spawn_app(engine).await).await;
+    let (app, env) = (&s.app, &s.env);
+    let (_ada, _) = s.sign_up("Ada", None).await;
+    let (_grace, grace_id) = s.sign_up("Grace", None).await;
+    let token = app.access_token(env, &grace_id).await;
+    app.client
+        .post(app.sim_url("/_sim/tokens/revoke"))
+        .json(&json!({ "access_token": token, "subcode": 460 }))
+        .send()
+        .await
+        .unwrap();
+
+    let output = cli_check(app, &["--environment", "callbacks", "--all"]).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains("checked 2/2 credentials"), "{stderr}");
+    let lines: Vec<Vec<&str>> = stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert!(lines.contains(&vec!["active", "-", "1"]), "{stdout}");
+    assert!(
+        lines.contains(&vec!["revoked", "password_changed", "1"]),
+        "{stdout}"
+    );
+    assert!(stdout.contains("2 credentials in `callbacks`"), "{stdout}");
+    // The check was real: the API shows the revocation, once the server's one-second cache of
+    // credential rows has let go of what it read before another process wrote.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(
+        error_code(
+            app.get_credential(env, &grace_id).await,
+            StatusCode::CONFLICT
+        )
+        .await,
+        "credential_revoked"
+    );
+
+    let output = cli_check(app, &["--environment", "nope", "--all"]).await;
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no environment with slug `nope`"));
+    let output = cli_check(
+        app,
+        &["--environment", "callbacks", "--credential-id", "crd_x"],
+    )
+    .await;
+    assert!(!output.status.success());
+    let output = cli_check(app, &["--environment", "callbacks"]).await;
+    assert!(
+        !output.status.success(),
+        "--all or --credential-id is required"
+    );
 }
