@@ -109,6 +109,10 @@ pub struct SealedEnvironmentKey {
     pub master_key_id: String,
 }
 
+/// How long an unwrapped key stays in memory. A key shredded (or rewrapped) by another process
+/// is gone from this one within this time; within one process, shredding forgets it at once.
+pub const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
 /// Handle to the vault; cheap to clone.
 #[derive(Clone)]
 pub struct Vault {
@@ -150,8 +154,14 @@ impl Vault {
             inner: Arc::new(Inner {
                 master,
                 store,
-                environment_keys: Cache::new(10_000),
-                data_keys: Cache::new(100_000),
+                environment_keys: Cache::builder()
+                    .max_capacity(10_000)
+                    .time_to_live(KEY_CACHE_TTL)
+                    .build(),
+                data_keys: Cache::builder()
+                    .max_capacity(100_000)
+                    .time_to_live(KEY_CACHE_TTL)
+                    .build(),
             }),
         }
     }
