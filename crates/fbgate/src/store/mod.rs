@@ -11,6 +11,7 @@
 
 mod api_keys;
 mod avatars;
+mod bulk;
 mod compliance;
 mod connections;
 pub(crate) mod credentials;
