@@ -115,6 +115,27 @@ def new_facebook_user(client, sim, app_id, name):
     return user
 
 
+def app_and_provider(client, fbgate, sim, secret_key, slug):
+    """Registers an emulator app calling fbgate back, and a provider `slug` for it; returns
+    the emulator's answer (app id and secret)."""
+    app = client.json("POST", f"{sim}/_sim/apps", {
+        "name": f"Bench {slug}",
+        "redirect_uris": [f"{fbgate}/v1/oauth-callback/{slug}"],
+        "require_appsecret_proof": True,
+    })
+    client.json("POST", f"{fbgate}/v1/oauth-providers", {
+        "provider_kind": "preset",
+        "provider_key": "facebook",
+        "slug": slug,
+        "client_id": app["app_id"],
+        "client_secret": app["app_secret"],
+        "allowed_redirect_urls": ["http://app.test/*"],
+        "facebook_base_url": sim,
+        "graph_base_url": sim,
+    }, token=secret_key, expect=(201,))
+    return app
+
+
 def setup(args):
     client = Client()
     suffix = str(int(time.time() * 1000))[-8:]
@@ -123,21 +144,7 @@ def setup(args):
     providers = []
     for index in range(args.providers):
         slug = f"fb-{index}"
-        app = client.json("POST", f"{args.sim}/_sim/apps", {
-            "name": f"Bench {slug}",
-            "redirect_uris": [f"{args.fbgate}/v1/oauth-callback/{slug}"],
-            "require_appsecret_proof": True,
-        })
-        client.json("POST", f"{args.fbgate}/v1/oauth-providers", {
-            "provider_kind": "preset",
-            "provider_key": "facebook",
-            "slug": slug,
-            "client_id": app["app_id"],
-            "client_secret": app["app_secret"],
-            "allowed_redirect_urls": ["http://app.test/*"],
-            "facebook_base_url": args.sim,
-            "graph_base_url": args.sim,
-        }, token=env["secret_key"], expect=(201,))
+        app = app_and_provider(client, args.fbgate, args.sim, env["secret_key"], slug)
         user = new_facebook_user(client, args.sim, app["app_id"], f"Bench Person {index}")
         providers.append({"slug": slug, "app_id": app["app_id"], "facebook_user_id": user["id"]})
     signed_in = sign_in(client, args.fbgate, providers[0]["slug"], env["publishable_key"],
