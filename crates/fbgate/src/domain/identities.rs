@@ -21,16 +21,14 @@ pub struct IdentityDetails {
 pub async fn details(ctx: &Context, identity: IdentityRow) -> Result<IdentityDetails, Error> {
     let provider = providers::find_by_id(ctx, &identity.provider_id).await?;
     let credential = ctx.store.credential_for_identity(&identity.id).await?;
-    let token_status = credential
-        .as_ref()
-        .map(|c| {
-            current_status(
-                c,
-                ctx.clock.now(),
-                ctx.settings.credentials.expiring_threshold,
-            )
-            .0
-        });
+    let token_status = credential.as_ref().map(|c| {
+        current_status(
+            c,
+            ctx.clock.now(),
+            ctx.settings.credentials.expiring_threshold,
+        )
+        .0
+    });
     Ok(IdentityDetails {
         identity,
         provider_slug: provider.settings.slug.as_str().to_owned(),

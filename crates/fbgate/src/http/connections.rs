@@ -108,7 +108,8 @@ impl Connection {
             credentials: credentials
                 .into_iter()
                 .map(|row| {
-                    let (status, reason) = crate::domain::credentials::current_status(&row, now, threshold);
+                    let (status, reason) =
+                        crate::domain::credentials::current_status(&row, now, threshold);
                     ConnectionCredential {
                         credential_for: if row.page_id.is_some() {
                             "page"

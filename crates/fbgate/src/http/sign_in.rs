@@ -374,13 +374,9 @@ pub async fn get_credential(
         body.user_id.as_deref(),
         body.page_id.as_deref(),
     )?;
-    let credential = domain::credentials::get(
-        &state.ctx,
-        &caller.environment_id,
-        &body.provider,
-        &address,
-    )
-    .await?;
+    let credential =
+        domain::credentials::get(&state.ctx, &caller.environment_id, &body.provider, &address)
+            .await?;
     Ok(Json(CredentialAnswer {
         credential: Credential {
             access_token: credential.access_token.expose().clone(),

@@ -77,7 +77,12 @@ pub(crate) use columns;
 
 macro_rules! select {
     ($rest:literal) => {
-        concat!("SELECT ", $crate::store::credentials::columns!(), " FROM credentials ", $rest)
+        concat!(
+            "SELECT ",
+            $crate::store::credentials::columns!(),
+            " FROM credentials ",
+            $rest
+        )
     };
 }
 pub(super) use select;
