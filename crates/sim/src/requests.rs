@@ -22,9 +22,13 @@ pub struct LoggedRequest {
     pub at: i64,
     /// HTTP method (after Graph's `method=` override).
     pub method: String,
+    /// The path as requested, without the query string, e.g. `/v21.0/debug_token` (for a batch
+    /// operation, its `relative_url` without the query, with a leading `/`).
+    pub path: String,
     /// The Graph version the call named (or the default).
     pub version: String,
-    /// The path without version, e.g. `debug_token`, `me/accounts`; `batch` for a batch.
+    /// The path without version, e.g. `debug_token`, `me/accounts`, `dialog/oauth`; `batch`
+    /// for a batch.
     pub endpoint: String,
     /// The app the call was made as, when known.
     pub app_id: Option<String>,
@@ -33,8 +37,9 @@ pub struct LoggedRequest {
     pub user_id: Option<String>,
     /// For `debug_token`: the first 12 hex digits of SHA-256 of `input_token`.
     pub input_token_fingerprint: Option<String>,
-    /// The status answered (for a batch operation, its own `code`).
-    pub status: u16,
+    /// The status answered (for a batch operation, its own `code`); `None` for an operation
+    /// answered `null` (the `batch_null_rate` fault).
+    pub status: Option<u16>,
     /// Whether the call was an operation inside a batch.
     pub batch: bool,
 }
@@ -106,12 +111,13 @@ mod tests {
             seq: 0,
             at: 0,
             method: "GET".to_owned(),
+            path: format!("/{endpoint}"),
             version: "v25.0".to_owned(),
             endpoint: endpoint.to_owned(),
             app_id: None,
             user_id: user.map(str::to_owned),
             input_token_fingerprint: None,
-            status: 200,
+            status: Some(200),
             batch: false,
         }
     }

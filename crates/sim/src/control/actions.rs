@@ -326,7 +326,6 @@ pub(crate) async fn limited_login(
     Ok(ok(json!({ "authentication_token": token })))
 }
 
-/// `POST /_sim/reset`.
 /// `GET /_sim/requests?endpoint=&user_id=&since_seq=`: the Graph calls answered, oldest first.
 pub(crate) async fn requests(
     State(sim): State<Sim>,
@@ -347,6 +346,7 @@ pub(crate) async fn clear_requests(State(sim): State<Sim>) -> ControlResult {
     Ok(ok(json!({ "success": true })))
 }
 
+/// `POST /_sim/reset`.
 pub(crate) async fn reset(State(sim): State<Sim>) -> ControlResult {
     sim.reset();
     Ok(ok(json!({ "success": true })))

@@ -12,7 +12,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 pub(crate) use consent::{Consent, complete};
@@ -74,12 +74,44 @@ fn redirect(location: &str) -> Response {
     (StatusCode::FOUND, [(header::LOCATION, location.to_owned())]).into_response()
 }
 
+/// Appends a dialog call to the request log. There is no token: `user_id` is null, and the
+/// app is the `client_id` when it names a registered app.
+fn log(sim: &Sim, method: Method, uri: &Uri, params: &[(String, String)], response: &Response) {
+    let (version, endpoint) = crate::graph::split_version(uri.path());
+    let app_id = params
+        .iter()
+        .find(|(name, _)| name == "client_id")
+        .map(|(_, value)| value)
+        .filter(|id| sim.read().apps.contains_key(id.as_str()))
+        .cloned();
+    sim.requests().push(crate::requests::LoggedRequest {
+        seq: 0,
+        at: sim.now(),
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+        version,
+        endpoint,
+        app_id,
+        user_id: None,
+        input_token_fingerprint: None,
+        status: Some(response.status().as_u16()),
+        batch: false,
+    });
+}
+
 /// `GET /dialog/oauth` and `GET /{version}/dialog/oauth`.
 pub(crate) async fn show(
     State(sim): State<Sim>,
+    uri: Uri,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Response {
-    let request = match parse(&sim.read(), &params) {
+    let response = show_page(&sim, &params);
+    log(&sim, Method::GET, &uri, &params, &response);
+    response
+}
+
+fn show_page(sim: &Sim, params: &[(String, String)]) -> Response {
+    let request = match parse(&sim.read(), params) {
         Ok(request) => request,
         Err(error) => return error_page(error),
     };
@@ -99,12 +131,12 @@ pub(crate) async fn show(
                 assets: None,
             }
         };
-        return match complete(&sim, &request, consent) {
+        return match complete(sim, &request, consent) {
             Ok(location) => redirect(&location),
             Err(error) => error_page(error),
         };
     }
-    render(&sim, &request)
+    render(sim, &request)
 }
 
 fn render(sim: &Sim, request: &DialogRequest) -> Response {
@@ -170,9 +202,16 @@ fn render(sim: &Sim, request: &DialogRequest) -> Response {
 /// `POST /dialog/oauth/confirm`: the page's form.
 pub(crate) async fn confirm(
     State(sim): State<Sim>,
+    uri: Uri,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let request = match parse(&sim.read(), &form) {
+    let response = submit(&sim, &form);
+    log(&sim, Method::POST, &uri, &form, &response);
+    response
+}
+
+fn submit(sim: &Sim, form: &[(String, String)]) -> Response {
+    let request = match parse(&sim.read(), form) {
         Ok(request) => request,
         Err(error) => return error_page(error),
     };
@@ -199,7 +238,7 @@ pub(crate) async fn confirm(
                 .map(|_| values("asset")),
         }
     };
-    match complete(&sim, &request, consent) {
+    match complete(sim, &request, consent) {
         Ok(location) => redirect(&location),
         Err(error) => error_page(error),
     }

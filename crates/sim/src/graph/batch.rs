@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::{
     CallMeta, GraphError, GraphOk, GraphRequest, GraphResult, check_proof, effective_method,
-    execute, is_version,
+    execute, is_version, log, peek_app,
 };
 use crate::state::Sim;
 use axum::http::Method;
@@ -44,10 +44,6 @@ pub(super) fn run(sim: &Sim, request: &GraphRequest, meta: &mut CallMeta) -> Gra
     let include_headers = request.param("include_headers") != Some("false");
     let mut answers = Vec::with_capacity(ops.len());
     for op in &ops {
-        if null_rate > 0.0 && rand::random::<f64>() < null_rate {
-            answers.push(Value::Null);
-            continue;
-        }
         let sub = match operation(request, op, batch_token.as_deref()) {
             Ok(sub) => sub,
             Err(error) => {
@@ -59,6 +55,14 @@ pub(super) fn run(sim: &Sim, request: &GraphRequest, meta: &mut CallMeta) -> Gra
                 continue;
             }
         };
+        if null_rate > 0.0 && rand::random::<f64>() < null_rate {
+            // Facebook timed the operation out: it was sent, but there is no answer.
+            let mut op_meta = CallMeta::default();
+            peek_app(sim, &sub, &mut op_meta);
+            log(sim, &sub, op_meta.app_id, None);
+            answers.push(Value::Null);
+            continue;
+        }
         let response = execute(sim, &sub);
         let omit = op.get("omit_response_on_success") == Some(&Value::Bool(true));
         if omit && response.status == 200 {
@@ -118,6 +122,7 @@ fn operation(
         params.push(("access_token".to_owned(), token.to_owned()));
         proof_checked_token = Some(token.to_owned());
     }
+    let requested_path = format!("/{}", path.trim_start_matches('/'));
     let trimmed = path.trim_matches('/');
     let (version, path) = match trimmed.split_once('/') {
         Some((first, rest)) if is_version(first) => (first.to_owned(), rest.to_owned()),
@@ -127,6 +132,7 @@ fn operation(
     Ok(GraphRequest {
         method: effective_method(method, &params),
         path,
+        requested_path,
         version,
         params,
         bearer: None,

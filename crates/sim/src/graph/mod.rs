@@ -31,6 +31,8 @@ pub(crate) struct GraphRequest {
     pub method: Method,
     /// Path without leading slash and without the version segment.
     pub path: String,
+    /// The path as requested, without the query string, for the request log.
+    pub requested_path: String,
     pub version: String,
     pub params: Vec<(String, String)>,
     pub bearer: Option<String>,
@@ -150,6 +152,7 @@ fn parse_http(method: Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Gr
     GraphRequest {
         method,
         path,
+        requested_path: uri.path().to_owned(),
         version,
         params,
         bearer,
@@ -218,12 +221,13 @@ pub(crate) fn execute(sim: &Sim, request: &GraphRequest) -> GraphResponse {
         None => dispatch(sim, request, &mut meta),
     };
     let response = finish(sim, request, &meta, result);
-    log(sim, request, &meta, response.status);
+    log(sim, request, meta.app_id, Some(response.status));
     response
 }
 
-/// Appends the call to the request log.
-fn log(sim: &Sim, request: &GraphRequest, meta: &CallMeta, status: u16) {
+/// Appends the call to the request log: `app_id` is the app it was made as, when known;
+/// `status` is `None` for a batch operation answered `null`.
+fn log(sim: &Sim, request: &GraphRequest, app_id: Option<String>, status: Option<u16>) {
     let subject = match request.path.as_str() {
         "debug_token" => request.param("input_token"),
         _ => request.token(),
@@ -249,6 +253,7 @@ fn log(sim: &Sim, request: &GraphRequest, meta: &CallMeta, status: u16) {
         seq: 0,
         at: sim.now(),
         method: request.method.to_string(),
+        path: request.requested_path.clone(),
         version: request.version.clone(),
         input_token_fingerprint: (endpoint == "debug_token")
             .then(|| {
@@ -258,7 +263,7 @@ fn log(sim: &Sim, request: &GraphRequest, meta: &CallMeta, status: u16) {
             })
             .flatten(),
         endpoint,
-        app_id: meta.app_id.clone(),
+        app_id,
         user_id,
         status,
         batch: request.in_batch,
