@@ -191,7 +191,7 @@ async fn revoke_identity(
             ctx,
             &provider.environment_id,
             EventType::CredentialRevoked,
-            json!({ "credential": revoked_credential_data(&credential, provider, now) }),
+            json!({ "credential": revoked_credential_data(ctx, &credential, provider, now) }),
         )
         .await?
         .about(identity.user_id.clone());
@@ -231,14 +231,7 @@ async fn revoke_tenant_credentials(
     let slug = webhooks::environment_slug(ctx, env).await?;
     let mut events = Vec::new();
     for row in &rows {
-        let mut data = crate::domain::credentials::data(
-            row,
-            provider.settings.slug.as_str(),
-            now,
-            &ctx.settings.credentials,
-        );
-        data["status"] = json!("revoked");
-        data["reason"] = json!(USER_REMOVED_APP);
+        let data = revoked_credential_data(ctx, row, provider, now);
         let event = webhooks::Event::new(
             EventType::CredentialRevoked,
             &slug,
@@ -257,22 +250,21 @@ async fn revoke_tenant_credentials(
 /// A credential as the API shows it, after the revocation (for the `credential.revoked` event;
 /// never the token).
 fn revoked_credential_data(
+    ctx: &Context,
     credential: &CredentialRow,
     provider: &Provider,
     now: OffsetDateTime,
 ) -> Value {
-    json!({
-        "id": credential.id,
-        "provider": provider.settings.slug.as_str(),
-        "user_id": credential.user_id,
-        "token_type": credential.token_type,
-        "status": "revoked",
-        "reason": USER_REMOVED_APP,
-        "expires_at": credential.expires_at.map(api_time),
-        "data_access_expires_at": credential.data_access_expires_at.map(api_time),
-        "scopes": serde_json::from_str::<Value>(&credential.scopes).unwrap_or(Value::Null),
-        "revoked_at": api_time(now),
-    })
+    let mut data = crate::domain::credentials::data(
+        credential,
+        provider.settings.slug.as_str(),
+        now,
+        &ctx.settings.credentials,
+    );
+    data["status"] = json!("revoked");
+    data["reason"] = json!(USER_REMOVED_APP);
+    data["revoked_at"] = json!(api_time(now));
+    data
 }
 
 /// A new, unguessable confirmation code.

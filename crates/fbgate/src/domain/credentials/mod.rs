@@ -287,19 +287,6 @@ pub struct UsableCredential {
     pub access_token: SecretString,
 }
 
-/// The token of an fbgate user at a provider, or a precise reason why not.
-pub async fn get_for_user(
-    ctx: &Context,
-    environment_id: &str,
-    provider_slug: &str,
-    user_id: &str,
-) -> Result<UsableCredential, Error> {
-    let address = Address::of(Owner::FbgateUser {
-        user_id: user_id.to_owned(),
-    });
-    get(ctx, environment_id, provider_slug, &address).await
-}
-
 /// The token at an address, or a precise reason why not: the hot path of `credentials/get`.
 pub async fn get(
     ctx: &Context,
