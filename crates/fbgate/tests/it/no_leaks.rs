@@ -1,6 +1,8 @@
-//! Secrets never leak: after a complete sign-in, neither the Facebook token nor the app secret
-//! (nor the session token or API keys) appears in the logs at TRACE level, in the database, or in
-//! any API answer except `credentials/get`, the one endpoint that exists to hand the token out.
+//! Secrets never leak: after a complete sign-in, a tenant's connect flow with a page and a health
+//! check of every token, neither a Facebook token (user, tenant user, page) nor the app secret
+//! (nor the session token, connect token or API keys) appears in the logs at TRACE level, in the
+//! database, or in any API answer except `credentials/get`, the one endpoint that exists to hand
+//! tokens out.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -77,8 +79,71 @@ async fn sign_in_and_check(engine: Engine) {
     let session_token = signed_in["session_token"].as_str().unwrap().to_owned();
     assert!(token.len() > 20);
 
+    // A tenant's user connects with a page, and the health job checks every token.
+    let (owner, page_id) = crate::connections::page_owner(&app).await;
+    app.consent_as(&provider, &owner, &[]).await;
+    let session: Value = app
+        .client
+        .post(app.url("/v1/connect-sessions"))
+        .bearer_auth(&env.secret_key)
+        .json(&json!({
+            "provider": "facebook", "tenant_id": "org_acme", "user_id": "user_1",
+            "redirect_to": "http://app.test/connected", "scopes": ["pages_show_list"],
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let connect_token = session["token"].as_str().unwrap().to_owned();
+    app.browse(session["authorization_url"].as_str().unwrap())
+        .await;
+    let mut tenant_tokens = Vec::new();
+    for extra in [
+        json!({}),
+        json!({ "credential_for": "page", "page_id": page_id }),
+    ] {
+        let mut body = json!({
+            "provider": "facebook", "tenant_id": "org_acme", "user_id": "user_1",
+            "credential_for": "user",
+        });
+        for (key, value) in extra.as_object().unwrap() {
+            body[key] = value.clone();
+        }
+        let answer: Value = app
+            .client
+            .post(app.url("/v1/credentials/get"))
+            .bearer_auth(&env.secret_key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        tenant_tokens.push(
+            answer["credential"]["access_token"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let checked = app
+        .client
+        .post(app.url("/v1/credentials/check"))
+        .bearer_auth(&env.secret_key)
+        .json(&json!({ "all": true }))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(checked.contains("\"active\""), "{checked}");
+
     // Every other answer the app can see about this user and provider.
-    let mut answers = vec![signed_in.to_string()];
+    let mut answers = vec![signed_in.to_string(), checked.clone()];
     for path in [
         format!("/v1/users/{user_id}"),
         format!("/v1/users/{user_id}/identities"),
@@ -86,6 +151,7 @@ async fn sign_in_and_check(engine: Engine) {
         format!("/v1/oauth-providers/{}", provider.id),
         "/v1/oauth-providers".to_owned(),
         "/v1/users".to_owned(),
+        "/v1/connections".to_owned(),
     ] {
         let body = app
             .client
@@ -108,6 +174,12 @@ async fn sign_in_and_check(engine: Engine) {
             !answer.contains(&provider.app_secret),
             "the app secret is in an API answer"
         );
+        for tenant_token in &tenant_tokens {
+            assert!(
+                !answer.contains(tenant_token),
+                "a tenant's token is in an API answer"
+            );
+        }
     }
 
     let stored = database_contents(&app).await;
@@ -116,6 +188,9 @@ async fn sign_in_and_check(engine: Engine) {
         ("Facebook token", &token),
         ("app secret", &provider.app_secret),
         ("session token", &session_token),
+        ("connect session token", &connect_token),
+        ("tenant user token", &tenant_tokens[0]),
+        ("page token", &tenant_tokens[1]),
     ] {
         assert!(!contains(&stored, secret), "{what} found in the database");
     }
@@ -125,11 +200,18 @@ async fn sign_in_and_check(engine: Engine) {
         contains(&logs, "/v1/oauth-callback/facebook"),
         "the logs captured the sign-in"
     );
+    assert!(
+        contains(&logs, "/v1/credentials/check"),
+        "the logs captured the health check"
+    );
     for (what, secret) in [
         ("Facebook token", token.as_str()),
         ("app secret", provider.app_secret.as_str()),
         ("session token", session_token.as_str()),
         ("secret key", env.secret_key.as_str()),
+        ("connect session token", connect_token.as_str()),
+        ("tenant user token", tenant_tokens[0].as_str()),
+        ("page token", tenant_tokens[1].as_str()),
     ] {
         assert!(!contains(&logs, secret), "{what} found in the TRACE logs");
     }
