@@ -16,7 +16,8 @@
 //! the command again resumes it, re-encrypting what is left without making yet another key. Two
 //! runs started together share one rotation. A rotation ends with a pass that finds nothing left
 //! to re-encrypt, so a value written by a request that read the old active key just before the
-//! switch is picked up too.
+//! switch is picked up too: that pass starts no earlier than `ACTIVE_KEY_CACHE_TTL` after the
+//! switch, the time other processes may go on sealing with the environment key they cached.
 //!
 //! Old keys are never deleted: other processes may still hold rows sealed by them for a moment
 //! (the credential cache keeps rows for a second), and a key is cheap to keep. Session-JWT
@@ -31,7 +32,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use super::{Aad, Envelope, SymmetricKey, Vault, VaultError};
+use super::{ACTIVE_KEY_CACHE_TTL, Aad, Envelope, SymmetricKey, Vault, VaultError};
 use crate::domain::credentials::credential_aad;
 use crate::domain::providers::client_secret_aad;
 use crate::domain::webhooks::secret_aad as webhook_secret_aad;
@@ -190,7 +191,17 @@ pub async fn rotate_data_keys(
         .collect();
     let mut resealed_total = 0;
     let mut finished = false;
+    // Other processes may seal with the old environment key for up to ACTIVE_KEY_CACHE_TTL
+    // after the switch; only a pass that starts after that can show nothing is left.
+    let settled_at = rotation.started_at + ACTIVE_KEY_CACHE_TTL;
     'passes: for pass in 0..MAX_PASSES {
+        if pass > 0 {
+            let wait = settled_at - OffsetDateTime::now_utc();
+            if wait.is_positive() {
+                tokio::time::sleep(wait.unsigned_abs()).await;
+            }
+        }
+        let settled = OffsetDateTime::now_utc() >= settled_at;
         let mut resealed_in_pass = 0;
         for report in &mut columns {
             let before = report.resealed;
@@ -202,7 +213,7 @@ pub async fn rotate_data_keys(
             }
         }
         resealed_total += resealed_in_pass;
-        if resealed_in_pass == 0 || pass + 1 == MAX_PASSES {
+        if (resealed_in_pass == 0 && settled) || pass + 1 == MAX_PASSES {
             finished = true;
             break;
         }
@@ -251,6 +262,7 @@ async fn begin(
     };
     match store.start_data_key_rotation(&rotation, new_keys).await {
         Ok(made) => {
+            vault.inner.active_environment_keys.invalidate_all();
             let made = made
                 .into_iter()
                 .map(|key| RotatedScope {

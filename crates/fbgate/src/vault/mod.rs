@@ -113,6 +113,13 @@ pub struct SealedEnvironmentKey {
 /// is gone from this one within this time; within one process, shredding forgets it at once.
 pub const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
+/// How long a process keeps sealing with the environment-wide data key it last found active,
+/// without asking the database again. A rotation by another process is therefore followed
+/// within this time; `fbgate keys rotate-data` waits this long after its switch before the pass
+/// that must find nothing left. Tenant keys are always looked up, because a shredded tenant key
+/// must never seal anything again.
+pub const ACTIVE_KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Handle to the vault; cheap to clone.
 #[derive(Clone)]
 pub struct Vault {
@@ -124,6 +131,8 @@ struct Inner {
     store: Store,
     environment_keys: Cache<String, Arc<SymmetricKey>>,
     data_keys: Cache<String, Arc<SymmetricKey>>,
+    /// The active environment-wide data key of each environment (see [`ACTIVE_KEY_CACHE_TTL`]).
+    active_environment_keys: Cache<String, Arc<SymmetricKey>>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -161,6 +170,10 @@ impl Vault {
                 data_keys: Cache::builder()
                     .max_capacity(100_000)
                     .time_to_live(KEY_CACHE_TTL)
+                    .build(),
+                active_environment_keys: Cache::builder()
+                    .max_capacity(10_000)
+                    .time_to_live(ACTIVE_KEY_CACHE_TTL)
                     .build(),
             }),
         }
@@ -235,6 +248,7 @@ impl Vault {
             .await?;
         // Cached copies must go too, or the shredded key would live on in memory.
         self.inner.data_keys.invalidate_all();
+        self.inner.active_environment_keys.invalidate_all();
         Ok(deleted)
     }
 
@@ -267,6 +281,25 @@ impl Vault {
     }
 
     async fn active_data_key(
+        &self,
+        environment_id: &str,
+        scope: &KeyScope,
+    ) -> Result<Arc<SymmetricKey>, VaultError> {
+        if *scope != KeyScope::Environment {
+            return self.find_active_data_key(environment_id, scope).await;
+        }
+        if let Some(key) = self.inner.active_environment_keys.get(environment_id).await {
+            return Ok(key);
+        }
+        let key = self.find_active_data_key(environment_id, scope).await?;
+        self.inner
+            .active_environment_keys
+            .insert(environment_id.to_owned(), key.clone())
+            .await;
+        Ok(key)
+    }
+
+    async fn find_active_data_key(
         &self,
         environment_id: &str,
         scope: &KeyScope,

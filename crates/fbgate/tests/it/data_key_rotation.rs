@@ -500,7 +500,9 @@ async fn a_token_replaced_during_the_rotation_is_never_overwritten(engine: Engin
     // The rotation has made its keys but re-encrypted nothing yet...
     let paused = rotate_data(&app, "race", &["--stop-after", "0"]).await;
     assert!(!paused.status.success());
-    // ...when the person signs in again: a new token, a new version, sealed with the new key.
+    // ...when the person signs in again: a new token, a new version, sealed with the new key
+    // (once the server's cached active key has lapsed: the switch was made by another process).
+    tokio::time::sleep(fbgate::vault::ACTIVE_KEY_CACHE_TTL).await;
     let returned = app.sign_in(&env, &provider, "").await;
     app.exchange(&env, &returned).await;
     let fresh = store
