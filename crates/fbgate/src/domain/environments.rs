@@ -1,5 +1,9 @@
 //! Environments: isolated worlds of users, providers and credentials, each with its own keys.
 
+use std::sync::Arc;
+
+use moka::future::Cache;
+
 use super::api_keys::{self, Mode, NewKey};
 use super::pagination::{Page, paginate};
 use super::slug::Slug;
@@ -107,6 +111,38 @@ pub async fn get(ctx: &Context, id: &str) -> Result<EnvironmentRow, Error> {
         .get_environment(id)
         .await?
         .ok_or_else(|| Error::not_found("environment_not_found", "environment not found"))
+}
+
+/// The slug of an environment. Slugs never change and environments are never deleted, so each
+/// is read from the database once per process ([`SlugCache`]): every session JWT and every
+/// webhook event names its environment by slug.
+pub async fn slug(ctx: &Context, id: &str) -> Result<String, Error> {
+    if let Some(slug) = ctx.environment_slugs.0.get(id).await {
+        return Ok(slug.as_ref().to_owned());
+    }
+    let environment = get(ctx, id).await?;
+    ctx.environment_slugs
+        .0
+        .insert(id.to_owned(), Arc::from(environment.slug.as_str()))
+        .await;
+    Ok(environment.slug)
+}
+
+/// Environment slugs by id (see [`slug`]).
+#[derive(Debug, Clone)]
+pub struct SlugCache(Cache<String, Arc<str>>);
+
+impl SlugCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self(Cache::builder().max_capacity(10_000).build())
+    }
+}
+
+impl Default for SlugCache {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// Reads one environment by slug.

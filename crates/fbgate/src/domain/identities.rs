@@ -19,8 +19,17 @@ pub struct IdentityDetails {
 
 /// Adds the provider slug and credential health to an identity.
 pub async fn details(ctx: &Context, identity: IdentityRow) -> Result<IdentityDetails, Error> {
-    let provider = providers::find_by_id(ctx, &identity.provider_id).await?;
     let credential = ctx.store.credential_for_identity(&identity.id).await?;
+    details_with(ctx, identity, credential).await
+}
+
+/// Like [`details`], with the identity's credential already read.
+pub async fn details_with(
+    ctx: &Context,
+    identity: IdentityRow,
+    credential: Option<CredentialRow>,
+) -> Result<IdentityDetails, Error> {
+    let provider = providers::find_by_id(ctx, &identity.provider_id).await?;
     let token_status = credential.as_ref().map(|c| {
         current_status(
             c,

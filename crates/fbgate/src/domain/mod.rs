@@ -46,6 +46,8 @@ pub struct Context {
     pub signers: jwt::SignerCache,
     /// Recently read providers.
     pub provider_cache: providers::ProviderCache,
+    /// Environment slugs, which never change.
+    pub environment_slugs: environments::SlugCache,
     /// Recently read credential rows (the `credentials/get` hot path).
     pub credential_cache: credentials::CredentialCache,
     /// Settings the domain needs from configuration.
@@ -87,6 +89,7 @@ impl Context {
             key_cache: api_keys::KeyCache::new(),
             signers: jwt::SignerCache::new(),
             provider_cache: providers::ProviderCache::new(),
+            environment_slugs: environments::SlugCache::new(),
             credential_cache: credentials::CredentialCache::new(),
             settings: Arc::new(settings),
             http: outbound_http_client(),

@@ -90,7 +90,7 @@ pub async fn authenticate(ctx: &Context, token: &str) -> Result<SessionRow, Erro
 
 /// A fresh JWT for a live session.
 pub async fn issue_jwt(ctx: &Context, session: &SessionRow) -> Result<String, Error> {
-    let environment = super::environments::get(ctx, &session.environment_id).await?;
+    let environment_slug = super::environments::slug(ctx, &session.environment_id).await?;
     let iat = ctx.clock.now().unix_timestamp();
     let ttl = i64::try_from(JWT_TTL.as_secs()).unwrap_or(600);
     let remaining = (session.expires_at.unix_timestamp() - iat).max(0);
@@ -98,7 +98,7 @@ pub async fn issue_jwt(ctx: &Context, session: &SessionRow) -> Result<String, Er
         iss: ctx.settings.issuer.clone(),
         sub: session.user_id.clone(),
         sid: session.id.clone(),
-        env: environment.slug,
+        env: environment_slug,
         iat,
         // A JWT never outlives its session.
         exp: iat + ttl.min(remaining),

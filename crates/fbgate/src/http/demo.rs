@@ -12,7 +12,6 @@ use serde::Deserialize;
 
 use super::AppState;
 use crate::domain::flows::sign_in;
-use crate::domain::identities;
 
 /// What the demo needs to know about the environment it runs in.
 #[derive(Debug, Clone)]
@@ -123,39 +122,37 @@ pub async fn finish(State(state): State<AppState>, Query(query): Query<ReturnQue
         return render(&state, &demo, DemoOutcome::Start);
     };
     let outcome = match sign_in::exchange_code(&state.ctx, &demo.environment_id, &code).await {
-        Ok(done) => match identities::details(&state.ctx, done.identity).await {
-            Ok(details) => {
-                let list = |text: &str| {
-                    serde_json::from_str::<Vec<String>>(text)
-                        .unwrap_or_default()
-                        .join(", ")
-                };
-                let view = SignedInView {
-                    user_id: done.user.id.clone(),
-                    name: done.user.name.clone().unwrap_or_default(),
-                    email: done
-                        .user
-                        .email
-                        .clone()
-                        .unwrap_or_else(|| "(none)".to_owned()),
-                    picture: done.user.profile_image_url.clone(),
-                    is_new_user: done.is_new_user,
-                    identity_id: details.identity.id.clone(),
-                    facebook_id: details.identity.provider_user_id.clone(),
-                    granted: list(&details.identity.granted_scopes),
-                    declined: list(&details.identity.declined_scopes),
-                    token_status: details.token_status.clone().unwrap_or_default(),
-                    expires_at: details
-                        .credential
-                        .as_ref()
-                        .and_then(|c| c.expires_at)
-                        .map_or_else(|| "never".to_owned(), super::timestamp),
-                    session_id: done.session.session.id.clone(),
-                };
-                DemoOutcome::SignedIn(Box::new(view))
-            }
-            Err(error) => DemoOutcome::Failed("internal_error".to_owned(), error.to_string()),
-        },
+        Ok(done) => {
+            let details = &done.identity;
+            let list = |text: &str| {
+                serde_json::from_str::<Vec<String>>(text)
+                    .unwrap_or_default()
+                    .join(", ")
+            };
+            let view = SignedInView {
+                user_id: done.user.id.clone(),
+                name: done.user.name.clone().unwrap_or_default(),
+                email: done
+                    .user
+                    .email
+                    .clone()
+                    .unwrap_or_else(|| "(none)".to_owned()),
+                picture: done.user.profile_image_url.clone(),
+                is_new_user: done.is_new_user,
+                identity_id: details.identity.id.clone(),
+                facebook_id: details.identity.provider_user_id.clone(),
+                granted: list(&details.identity.granted_scopes),
+                declined: list(&details.identity.declined_scopes),
+                token_status: details.token_status.clone().unwrap_or_default(),
+                expires_at: details
+                    .credential
+                    .as_ref()
+                    .and_then(|c| c.expires_at)
+                    .map_or_else(|| "never".to_owned(), super::timestamp),
+                session_id: done.session.session.id.clone(),
+            };
+            DemoOutcome::SignedIn(Box::new(view))
+        }
         Err(error) => DemoOutcome::Failed("invalid_sign_in_code".to_owned(), error.to_string()),
     };
     render(&state, &demo, outcome)

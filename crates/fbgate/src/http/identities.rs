@@ -8,9 +8,8 @@ use super::AppState;
 use super::auth::SecretKey;
 use super::error::{ApiError, ErrorBody};
 use super::timestamp;
+use crate::domain::Error;
 use crate::domain::identities::{self, IdentityDetails};
-use crate::domain::{Context, Error};
-use crate::store::IdentityRow;
 
 /// A Facebook identity of a user, with the state of its stored token.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -85,11 +84,6 @@ impl From<IdentityDetails> for Identity {
             provider_user_id: identity.provider_user_id,
         }
     }
-}
-
-/// Builds the API view of an identity.
-pub async fn identity_view(ctx: &Context, identity: IdentityRow) -> Result<Identity, Error> {
-    Ok(identities::details(ctx, identity).await?.into())
 }
 
 /// A user's identities.

@@ -179,10 +179,9 @@ pub async fn facebook_token(
             NativeSignInError::Refused { code, message } => refusal(code, message),
             NativeSignInError::Domain(error) => error.into(),
         })?;
-    let identity = super::identities::identity_view(&state.ctx, done.identity).await?;
     Ok(Json(SignIn {
         user: done.user.into(),
-        identity,
+        identity: done.identity.into(),
         is_new_user: done.is_new_user,
         session: done.session.into(),
     }))

@@ -305,10 +305,9 @@ pub async fn exchange(
     ApiJson(body): ApiJson<ExchangeSignIn>,
 ) -> Result<Json<SignIn>, ApiError> {
     let done = sign_in::exchange_code(&state.ctx, &caller.environment_id, &body.code).await?;
-    let identity = super::identities::identity_view(&state.ctx, done.identity).await?;
     Ok(Json(SignIn {
         user: done.user.into(),
-        identity,
+        identity: done.identity.into(),
         is_new_user: done.is_new_user,
         session: done.session.into(),
     }))

@@ -2,8 +2,11 @@
 
 use time::OffsetDateTime;
 
-use super::credentials::{insert_credential, replace_credential_token};
-use super::users::insert_user;
+use super::credentials::{
+    insert_credential, replace_credential_token, select as select_credentials,
+};
+use super::identities::select as select_identities;
+use super::users::{insert_user, select as select_users};
 use super::{
     CredentialRow, IdentityRow, Store, StoreError, UserRow, conflict_on_unique, with_pool,
 };
@@ -84,6 +87,31 @@ pub struct SignInWrite<'a> {
     pub events: Vec<super::OutboxEventRow>,
 }
 
+/// What a sign-in finds stored about the person: their identity at the provider, its user,
+/// and its credential (all `None` for a newcomer).
+#[derive(Debug, Default)]
+pub struct SignInSubject {
+    /// The identity of the Facebook user at the provider.
+    pub identity: Option<IdentityRow>,
+    /// Its user.
+    pub user: Option<UserRow>,
+    /// Its stored token.
+    pub credential: Option<CredentialRow>,
+}
+
+/// A one-time sign-in code just used, with what it names.
+#[derive(Debug)]
+pub struct RedeemedCode {
+    /// The code, now marked used.
+    pub code: SignInCodeRow,
+    /// Its user (`None` if deleted since).
+    pub user: Option<UserRow>,
+    /// Its identity (`None` if unlinked since).
+    pub identity: Option<IdentityRow>,
+    /// The identity's stored token.
+    pub credential: Option<CredentialRow>,
+}
+
 macro_rules! select_attempts {
     ($rest:literal) => {
         concat!(
@@ -138,21 +166,36 @@ impl Store {
         }))
     }
 
-    /// Marks a flow used; false when it already was (a replay, or a concurrent duplicate).
-    pub async fn use_auth_attempt(
+    /// Marks a flow used and returns it, in one statement, when everything about the callback
+    /// checks out: the state is known, unused and unexpired, the browser-binding hash matches,
+    /// and the callback came to the URL of the flow's own provider. `None` otherwise (then
+    /// [`Store::find_auth_attempt`] tells why) or when a concurrent duplicate won.
+    pub async fn claim_auth_attempt(
         &self,
-        id: &str,
+        state_hash: &[u8],
+        browser_hash: &[u8],
+        provider_slug: &str,
         now: OffsetDateTime,
-    ) -> Result<bool, StoreError> {
-        let affected = with_pool!(&self.db, pool => {
-            sqlx::query("UPDATE auth_attempts SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
-                .bind(now)
-                .bind(id)
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
-        Ok(affected == 1)
+    ) -> Result<Option<AuthAttemptRow>, StoreError> {
+        Ok(with_pool!(&self.db, pool => {
+            sqlx::query_as(
+                "UPDATE auth_attempts SET used_at = $1
+                 WHERE state_hash = $2 AND used_at IS NULL AND expires_at > $1
+                   AND browser_hash = $3
+                   AND EXISTS (SELECT 1 FROM oauth_providers
+                               WHERE oauth_providers.id = auth_attempts.provider_id
+                                 AND oauth_providers.slug = $4)
+                 RETURNING id, environment_id, provider_id, state_hash, browser_hash, flow,
+                    pkce_verifier, redirect_to, user_id, connect_session_id, scopes, created_at,
+                    expires_at, used_at",
+            )
+            .bind(now)
+            .bind(state_hash)
+            .bind(browser_hash)
+            .bind(provider_slug)
+            .fetch_optional(pool)
+            .await?
+        }))
     }
 
     /// Deletes flows that expired before `cutoff` (housekeeping).
@@ -271,36 +314,95 @@ impl Store {
         Ok(())
     }
 
-    /// Uses a one-time sign-in code: returns it if it was unused and unexpired, marking it used.
-    pub async fn consume_sign_in_code(
+    /// The identity of a Facebook user at a provider, with its user and credential: read on one
+    /// pooled connection, since these reads always come together.
+    pub async fn sign_in_subject(
+        &self,
+        provider_id: &str,
+        provider_user_id: &str,
+    ) -> Result<SignInSubject, StoreError> {
+        Ok(with_pool!(&self.db, pool => {
+            let mut conn = pool.acquire().await?;
+            let identity: Option<IdentityRow> =
+                sqlx::query_as(select_identities!("WHERE provider_id = $1 AND provider_user_id = $2"))
+                    .bind(provider_id)
+                    .bind(provider_user_id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            match identity {
+                None => SignInSubject::default(),
+                Some(identity) => {
+                    let user = sqlx::query_as(select_users!("WHERE environment_id = $1 AND id = $2"))
+                        .bind(&identity.environment_id)
+                        .bind(&identity.user_id)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                    let credential = sqlx::query_as(select_credentials!(
+                        "WHERE identity_id = $1 AND owner_kind = 'user'"
+                    ))
+                    .bind(&identity.id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    SignInSubject {
+                        identity: Some(identity),
+                        user,
+                        credential,
+                    }
+                }
+            }
+        }))
+    }
+
+    /// Uses a one-time sign-in code and reads what it names (user, identity, credential), on one
+    /// pooled connection. `None` when the code is unknown, used or expired.
+    pub async fn redeem_sign_in_code(
         &self,
         environment_id: &str,
         code_hash: &[u8],
         now: OffsetDateTime,
-    ) -> Result<Option<SignInCodeRow>, StoreError> {
-        let affected = with_pool!(&self.db, pool => {
-            sqlx::query(
+    ) -> Result<Option<RedeemedCode>, StoreError> {
+        Ok(with_pool!(&self.db, pool => {
+            let mut conn = pool.acquire().await?;
+            let code: Option<SignInCodeRow> = sqlx::query_as(
                 "UPDATE sign_in_codes SET used_at = $1
-                 WHERE environment_id = $2 AND code_hash = $3 AND used_at IS NULL AND expires_at > $1",
+                 WHERE environment_id = $2 AND code_hash = $3 AND used_at IS NULL AND expires_at > $1
+                 RETURNING code_hash, environment_id, user_id, identity_id, is_new_user, created_at,
+                    expires_at, used_at",
             )
             .bind(now)
             .bind(environment_id)
             .bind(code_hash)
-            .execute(pool)
-            .await?
-            .rows_affected()
-        });
-        if affected != 1 {
-            return Ok(None);
-        }
-        Ok(with_pool!(&self.db, pool => {
-            sqlx::query_as(
-                "SELECT code_hash, environment_id, user_id, identity_id, is_new_user, created_at,
-                    expires_at, used_at FROM sign_in_codes WHERE code_hash = $1",
-            )
-            .bind(code_hash)
-            .fetch_optional(pool)
-            .await?
+            .fetch_optional(&mut *conn)
+            .await?;
+            match code {
+                None => None,
+                Some(code) => {
+                    let user = sqlx::query_as(select_users!("WHERE environment_id = $1 AND id = $2"))
+                        .bind(environment_id)
+                        .bind(&code.user_id)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                    let identity = sqlx::query_as(select_identities!(
+                        "WHERE environment_id = $1 AND id = $2"
+                    ))
+                    .bind(environment_id)
+                    .bind(&code.identity_id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    let credential = sqlx::query_as(select_credentials!(
+                        "WHERE identity_id = $1 AND owner_kind = 'user'"
+                    ))
+                    .bind(&code.identity_id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    Some(RedeemedCode {
+                        code,
+                        user,
+                        identity,
+                        credential,
+                    })
+                }
+            }
         }))
     }
 }

@@ -39,6 +39,8 @@ macro_rules! select {
     };
 }
 
+pub(super) use select;
+
 impl Store {
     /// The identity of a Facebook user at a provider, if any.
     pub async fn find_identity(

@@ -44,7 +44,7 @@ pub use connections::{ConnectSessionRow, ConnectionRow, ConnectionWrite};
 pub use credentials::CredentialRow;
 pub use data_keys::DataKeyRow;
 pub use environments::{EnvironmentRow, WrappedEnvironmentKey};
-pub use flows::{AuthAttemptRow, SignInCodeRow, SignInWrite};
+pub use flows::{AuthAttemptRow, RedeemedCode, SignInCodeRow, SignInSubject, SignInWrite};
 pub use health::CheckWrite;
 pub use identities::IdentityRow;
 pub use jobs::JobRow;

@@ -40,6 +40,7 @@ macro_rules! select {
         )
     };
 }
+pub(super) use select;
 
 /// The INSERT of one `users` row, also used inside the sign-in transaction.
 macro_rules! insert_user {

@@ -278,6 +278,11 @@ pub struct Resumed {
 /// Checks a callback's state in the order of the contract, marks the flow used, and reads
 /// Facebook's answer. `browser_binding` is the value of the cookie named by
 /// [`cookie_name_for_state`], when the browser sent it.
+///
+/// The common case is one statement: the flow is marked used only if every check passes
+/// ([`Store::claim_auth_attempt`](crate::store::Store::claim_auth_attempt)). When it is not,
+/// the flow is read again to say why, in the contract's order: unknown state, another
+/// provider's URL, already used, expired, another browser.
 pub async fn resume(
     ctx: &Context,
     provider_slug: &str,
@@ -292,49 +297,26 @@ pub async fn resume(
         .as_deref()
         .filter(|s| !s.is_empty())
         .ok_or_else(invalid_state)?;
-    let attempt = ctx
-        .store
-        .find_auth_attempt(&hash_key(state))
-        .await
-        .map_err(|e| internal(e.into()))?
-        .ok_or_else(invalid_state)?;
+    let state_hash = hash_key(state);
+    let now = ctx.clock.now();
+    let claimed = match browser_binding {
+        Some(binding) => ctx
+            .store
+            .claim_auth_attempt(&state_hash, &hash_key(binding), provider_slug, now)
+            .await
+            .map_err(|e| internal(e.into()))?,
+        None => None,
+    };
+    let attempt = match claimed {
+        Some(attempt) => attempt,
+        None => {
+            return Err(why_not_claimed(ctx, provider_slug, &state_hash, browser_binding).await);
+        }
+    };
     let provider = providers::find_by_id(ctx, &attempt.provider_id)
         .await
         .map_err(|_| invalid_state())?;
-    if provider.settings.slug.as_str() != provider_slug {
-        return Err(invalid_state().with_detail("callback reached another provider's URL"));
-    }
     let redirect_to = Url::parse(&attempt.redirect_to).map_err(|_| invalid_state())?;
-    if attempt.used_at.is_some() {
-        return Err(FlowFailure::redirect(
-            FlowErrorCode::StateAlreadyUsed,
-            &redirect_to,
-        ));
-    }
-    let now = ctx.clock.now();
-    if now >= attempt.expires_at {
-        return Err(FlowFailure::redirect(
-            FlowErrorCode::StateExpired,
-            &redirect_to,
-        ));
-    }
-    let same_browser = browser_binding.is_some_and(|value| {
-        constant_time::verify_slices_are_equal(&hash_key(value), &attempt.browser_hash).is_ok()
-    });
-    if !same_browser {
-        return Err(invalid_state().with_detail("browser-binding cookie missing or different"));
-    }
-    if !ctx
-        .store
-        .use_auth_attempt(&attempt.id, now)
-        .await
-        .map_err(|e| internal(e.into()))?
-    {
-        return Err(FlowFailure::redirect(
-            FlowErrorCode::StateAlreadyUsed,
-            &redirect_to,
-        ));
-    }
     if let Some(error) = params.error.as_deref() {
         let detail = format!(
             "facebook error={error} reason={} description={}",
@@ -364,6 +346,47 @@ pub async fn resume(
         redirect_to,
         code,
     })
+}
+
+/// Why a callback's flow could not be claimed, judged in the contract's order.
+async fn why_not_claimed(
+    ctx: &Context,
+    provider_slug: &str,
+    state_hash: &[u8],
+    browser_binding: Option<&str>,
+) -> FlowFailure {
+    let invalid_state = || FlowFailure::page(FlowErrorCode::InvalidState);
+    let attempt = match ctx.store.find_auth_attempt(state_hash).await {
+        Ok(Some(attempt)) => attempt,
+        Ok(None) => return invalid_state(),
+        Err(e) => {
+            return FlowFailure::page(FlowErrorCode::FacebookUnavailable)
+                .with_detail(e.to_string());
+        }
+    };
+    let Ok(provider) = providers::find_by_id(ctx, &attempt.provider_id).await else {
+        return invalid_state();
+    };
+    if provider.settings.slug.as_str() != provider_slug {
+        return invalid_state().with_detail("callback reached another provider's URL");
+    }
+    let Ok(redirect_to) = Url::parse(&attempt.redirect_to) else {
+        return invalid_state();
+    };
+    if attempt.used_at.is_some() {
+        return FlowFailure::redirect(FlowErrorCode::StateAlreadyUsed, &redirect_to);
+    }
+    if ctx.clock.now() >= attempt.expires_at {
+        return FlowFailure::redirect(FlowErrorCode::StateExpired, &redirect_to);
+    }
+    let same_browser = browser_binding.is_some_and(|value| {
+        constant_time::verify_slices_are_equal(&hash_key(value), &attempt.browser_hash).is_ok()
+    });
+    if !same_browser {
+        return invalid_state().with_detail("browser-binding cookie missing or different");
+    }
+    // Everything checks out now, so the flow was claimed in between (a duplicate callback).
+    FlowFailure::redirect(FlowErrorCode::StateAlreadyUsed, &redirect_to)
 }
 
 /// Opens a flow's PKCE verifier.

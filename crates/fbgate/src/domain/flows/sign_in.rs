@@ -367,19 +367,18 @@ async fn record(
         return Err(SignInError::Flow(FlowErrorCode::OauthNoEmailReturned));
     }
     let now = ctx.clock.now();
-    let existing = ctx
+    let subject = ctx
         .store
-        .find_identity(&provider.id, &login.facebook_user_id)
+        .sign_in_subject(&provider.id, &login.facebook_user_id)
         .await?;
-    let (mut user, identity, new_user, new_identity) = match existing {
+    let (mut user, identity, new_user, new_identity) = match subject.identity {
         Some(identity) if linking.is_some_and(|user_id| identity.user_id != user_id) => {
             return Err(SignInError::Flow(FlowErrorCode::IdentityAlreadyLinked));
         }
         Some(mut identity) => {
-            let mut user = ctx
-                .store
-                .get_user(env, &identity.user_id)
-                .await?
+            let mut user = subject
+                .user
+                .filter(|user| user.environment_id == *env)
                 .ok_or_else(|| {
                     SignInError::Internal(Error::not_found(
                         "user_not_found",
@@ -444,7 +443,7 @@ async fn record(
             let previous = if new_identity {
                 None
             } else {
-                ctx.store.credential_for_identity(&identity.id).await?
+                subject.credential
             };
             let credential = credentials::seal_user_credential(
                 ctx,
@@ -575,8 +574,8 @@ fn apply_profile(user: &mut UserRow, mapped: &MappedProfile) {
 pub struct ExchangedSignIn {
     /// The user.
     pub user: UserRow,
-    /// The identity used.
-    pub identity: IdentityRow,
+    /// The identity used, with its provider and token status.
+    pub identity: crate::domain::identities::IdentityDetails,
     /// Whether the sign-in created the user.
     pub is_new_user: bool,
     /// The new session.
@@ -595,26 +594,20 @@ pub async fn exchange_code(
         message: "the sign-in code is unknown, used or expired (codes work once, for 60 seconds)"
             .to_owned(),
     };
-    let row = ctx
+    let redeemed = ctx
         .store
-        .consume_sign_in_code(environment_id, &hash_key(code), ctx.clock.now())
+        .redeem_sign_in_code(environment_id, &hash_key(code), ctx.clock.now())
         .await?
         .ok_or_else(invalid)?;
-    let user = ctx
-        .store
-        .get_user(environment_id, &row.user_id)
-        .await?
-        .ok_or_else(invalid)?;
-    let identity = ctx
-        .store
-        .get_identity(environment_id, &row.identity_id)
-        .await?
-        .ok_or_else(invalid)?;
+    let user = redeemed.user.ok_or_else(invalid)?;
+    let identity = redeemed.identity.ok_or_else(invalid)?;
+    let identity =
+        crate::domain::identities::details_with(ctx, identity, redeemed.credential).await?;
     let session = crate::domain::sessions::create(ctx, environment_id, &user.id).await?;
     Ok(ExchangedSignIn {
         user,
         identity,
-        is_new_user: row.is_new_user,
+        is_new_user: redeemed.code.is_new_user,
         session,
     })
 }

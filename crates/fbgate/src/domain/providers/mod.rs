@@ -182,7 +182,11 @@ pub async fn get_by_slug(
 /// through this process is seen at once; one made through another replica within
 /// [`PROVIDER_CACHE_TTL`].
 #[derive(Debug, Clone)]
-pub struct ProviderCache(Arc<Cache<(String, String), Arc<Provider>>>);
+pub struct ProviderCache(
+    Arc<Cache<(String, String), Arc<Provider>>>,
+    /// The same providers by id, for Facebook's callbacks.
+    Arc<Cache<String, Arc<Provider>>>,
+);
 
 /// How long another replica's change to a provider may take to be seen here.
 pub const PROVIDER_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(15);
@@ -190,17 +194,26 @@ pub const PROVIDER_CACHE_TTL: std::time::Duration = std::time::Duration::from_se
 impl ProviderCache {
     /// An empty cache.
     pub fn new() -> Self {
-        Self(Arc::new(
-            Cache::builder()
-                .max_capacity(10_000)
-                .time_to_live(PROVIDER_CACHE_TTL)
-                .build(),
-        ))
+        Self(
+            Arc::new(
+                Cache::builder()
+                    .max_capacity(10_000)
+                    .time_to_live(PROVIDER_CACHE_TTL)
+                    .build(),
+            ),
+            Arc::new(
+                Cache::builder()
+                    .max_capacity(10_000)
+                    .time_to_live(PROVIDER_CACHE_TTL)
+                    .build(),
+            ),
+        )
     }
 
     /// Forgets everything (after a change: slugs may have moved).
     pub fn clear(&self) {
         self.0.invalidate_all();
+        self.1.invalidate_all();
     }
 }
 
@@ -212,12 +225,20 @@ impl Default for ProviderCache {
 
 /// Reads one provider by id alone, for Facebook's callbacks, which carry no API key.
 pub async fn find_by_id(ctx: &Context, id: &str) -> Result<Provider, Error> {
+    if let Some(provider) = ctx.provider_cache.1.get(id).await {
+        return Ok((*provider).clone());
+    }
     let row = ctx
         .store
         .find_provider_by_id(id)
         .await?
         .ok_or_else(not_found)?;
-    Provider::from_row(row)
+    let provider = Provider::from_row(row)?;
+    ctx.provider_cache
+        .1
+        .insert(id.to_owned(), Arc::new(provider.clone()))
+        .await;
+    Ok(provider)
 }
 
 /// Changes a provider: the given fields are applied and the result is checked as on creation.

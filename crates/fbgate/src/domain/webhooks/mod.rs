@@ -170,11 +170,7 @@ impl Event {
 
 /// The slug of an environment, which every event body names.
 pub async fn environment_slug(ctx: &Context, environment_id: &str) -> Result<String, Error> {
-    ctx.store
-        .get_environment(environment_id)
-        .await?
-        .map(|environment| environment.slug)
-        .ok_or_else(|| Error::not_found("environment_not_found", "no such environment"))
+    super::environments::slug(ctx, environment_id).await
 }
 
 /// Builds an event of `environment_id`, looking up its slug.
