@@ -1,7 +1,8 @@
 //! Queries on `outbox_events`: the events fbgate announces to the app's webhook endpoints.
 //!
 //! An event is written in the same transaction as the change it announces, together with one
-//! `webhooks.dispatch` job; that job later fans the event out to the subscribed endpoints. So a
+//! `webhooks.dispatch` job (unless the environment has no enabled endpoint); that job later fans
+//! the event out to the subscribed endpoints. So a
 //! change that commits always gets its event delivered, and a change that rolls back never
 //! announces anything. Other store functions use [`record_event!`] inside their transaction;
 //! changes without a transaction of their own use [`Store::record_event`].
@@ -72,10 +73,29 @@ macro_rules! record_event {
         $crate::store::outbox::insert_event!(event)
             .execute(&mut *$tx)
             .await?;
-        let dispatch = event.dispatch_job();
-        $crate::store::jobs::insert_job!(dispatch)
-            .execute(&mut *$tx)
-            .await?;
+        let job = event.dispatch_job();
+        // No job when the environment has no enabled endpoint: nobody would get the event, and
+        // dispatch only ever sends to endpoints that existed when it happened.
+        sqlx::query(
+            "INSERT INTO jobs (id, environment_id, kind, payload, due_at, attempts, lease_owner,
+                lease_expires_at, last_error, outcome, created_at, done_at)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
+             WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE environment_id = $2 AND enabled)",
+        )
+        .bind(&job.id)
+        .bind(&job.environment_id)
+        .bind(&job.kind)
+        .bind(&job.payload)
+        .bind(job.due_at)
+        .bind(job.attempts)
+        .bind(&job.lease_owner)
+        .bind(job.lease_expires_at)
+        .bind(&job.last_error)
+        .bind(&job.outcome)
+        .bind(job.created_at)
+        .bind(job.done_at)
+        .execute(&mut *$tx)
+        .await?;
     }};
 }
 // Used inside other store modules' transactions (`sign_in`, …).
