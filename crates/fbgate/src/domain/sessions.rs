@@ -47,6 +47,13 @@ pub async fn create(
     environment_id: &str,
     user_id: &str,
 ) -> Result<NewSession, Error> {
+    let (session, token) = new_row(ctx, environment_id, user_id);
+    ctx.store.insert_session(&session).await?;
+    started(ctx, session, token).await
+}
+
+/// A session row for a user and the only copy of its token, not yet stored.
+pub fn new_row(ctx: &Context, environment_id: &str, user_id: &str) -> (SessionRow, SecretString) {
     let mut random = [0u8; 32];
     rand::fill(&mut random);
     let token = SecretString::new(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(random)));
@@ -60,7 +67,15 @@ pub async fn create(
         expires_at: now + ctx.settings.session_ttl,
         revoked_at: None,
     };
-    ctx.store.insert_session(&session).await?;
+    (session, token)
+}
+
+/// A session just stored, with its token and a first JWT.
+pub async fn started(
+    ctx: &Context,
+    session: SessionRow,
+    token: SecretString,
+) -> Result<NewSession, Error> {
     let jwt = issue_jwt(ctx, &session).await?;
     Ok(NewSession {
         session,

@@ -6,9 +6,11 @@ use super::credentials::{
     insert_credential, replace_credential_token, select as select_credentials,
 };
 use super::identities::select as select_identities;
+use super::sessions::insert_session;
 use super::users::{insert_user, select as select_users};
 use super::{
-    CredentialRow, IdentityRow, Store, StoreError, UserRow, conflict_on_unique, with_pool,
+    CredentialRow, IdentityRow, SessionRow, Store, StoreError, UserRow, conflict_on_unique,
+    with_pool,
 };
 
 /// A row of `auth_attempts`.
@@ -110,6 +112,8 @@ pub struct RedeemedCode {
     pub identity: Option<IdentityRow>,
     /// The identity's stored token.
     pub credential: Option<CredentialRow>,
+    /// The session started for the user (`None` when the user or identity is gone).
+    pub session: Option<SessionRow>,
 }
 
 macro_rules! select_attempts {
@@ -353,13 +357,16 @@ impl Store {
         }))
     }
 
-    /// Uses a one-time sign-in code and reads what it names (user, identity, credential), on one
-    /// pooled connection. `None` when the code is unknown, used or expired.
+    /// Uses a one-time sign-in code, reads what it names (user, identity, credential) and, when
+    /// both user and identity still exist, starts `session` for that user (its `user_id` is
+    /// replaced by the code's): all on one pooled connection. `None` when the code is unknown,
+    /// used or expired.
     pub async fn redeem_sign_in_code(
         &self,
         environment_id: &str,
         code_hash: &[u8],
         now: OffsetDateTime,
+        mut session: SessionRow,
     ) -> Result<Option<RedeemedCode>, StoreError> {
         Ok(with_pool!(&self.db, pool => {
             let mut conn = pool.acquire().await?;
@@ -395,11 +402,20 @@ impl Store {
                     .bind(&code.identity_id)
                     .fetch_optional(&mut *conn)
                     .await?;
+                    let session = match (&user, &identity) {
+                        (Some(_), Some(_)) => {
+                            session.user_id.clone_from(&code.user_id);
+                            insert_session!(session).execute(&mut *conn).await?;
+                            Some(session)
+                        }
+                        _ => None,
+                    };
                     Some(RedeemedCode {
                         code,
                         user,
                         identity,
                         credential,
+                        session,
                     })
                 }
             }

@@ -60,23 +60,29 @@ macro_rules! select_signing_keys {
     };
 }
 
+/// The INSERT of one session.
+macro_rules! insert_session {
+    ($session:expr) => {
+        sqlx::query(
+            "INSERT INTO sessions (id, environment_id, user_id, token_hash, created_at, expires_at, revoked_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&$session.id)
+        .bind(&$session.environment_id)
+        .bind(&$session.user_id)
+        .bind(&$session.token_hash)
+        .bind($session.created_at)
+        .bind($session.expires_at)
+        .bind($session.revoked_at)
+    };
+}
+pub(super) use insert_session;
+
 impl Store {
     /// Inserts a session.
     pub async fn insert_session(&self, session: &SessionRow) -> Result<(), StoreError> {
         with_pool!(&self.db, pool => {
-            sqlx::query(
-                "INSERT INTO sessions (id, environment_id, user_id, token_hash, created_at, expires_at, revoked_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(&session.id)
-            .bind(&session.environment_id)
-            .bind(&session.user_id)
-            .bind(&session.token_hash)
-            .bind(session.created_at)
-            .bind(session.expires_at)
-            .bind(session.revoked_at)
-            .execute(pool)
-            .await?;
+            insert_session!(session).execute(pool).await?;
         });
         Ok(())
     }

@@ -19,7 +19,7 @@ use super::{FlowErrorCode, FlowFailure, Resumed, pkce_verifier};
 use crate::domain::api_keys::hash_key;
 use crate::domain::providers::{self, MappedProfile, Provider, SyncProfile};
 use crate::domain::users::display_name;
-use crate::domain::{Context, Error, avatars, credentials, webhooks};
+use crate::domain::{Context, Error, avatars, credentials, sessions, webhooks};
 use crate::ids;
 use crate::store::{IdentityRow, SignInCodeRow, SignInWrite, StoreError, UserRow};
 
@@ -579,7 +579,7 @@ pub struct ExchangedSignIn {
     /// Whether the sign-in created the user.
     pub is_new_user: bool,
     /// The new session.
-    pub session: crate::domain::sessions::NewSession,
+    pub session: sessions::NewSession,
 }
 
 /// Trades a one-time sign-in code for a session (once, within 60 seconds).
@@ -594,16 +594,21 @@ pub async fn exchange_code(
         message: "the sign-in code is unknown, used or expired (codes work once, for 60 seconds)"
             .to_owned(),
     };
+    // The session's user is the code's; the store fills it in.
+    let (session, token) = sessions::new_row(ctx, environment_id, "");
     let redeemed = ctx
         .store
-        .redeem_sign_in_code(environment_id, &hash_key(code), ctx.clock.now())
+        .redeem_sign_in_code(environment_id, &hash_key(code), ctx.clock.now(), session)
         .await?
         .ok_or_else(invalid)?;
-    let user = redeemed.user.ok_or_else(invalid)?;
-    let identity = redeemed.identity.ok_or_else(invalid)?;
+    let (Some(user), Some(identity), Some(session)) =
+        (redeemed.user, redeemed.identity, redeemed.session)
+    else {
+        return Err(invalid());
+    };
     let identity =
         crate::domain::identities::details_with(ctx, identity, redeemed.credential).await?;
-    let session = crate::domain::sessions::create(ctx, environment_id, &user.id).await?;
+    let session = sessions::started(ctx, session, token).await?;
     Ok(ExchangedSignIn {
         user,
         identity,
