@@ -99,7 +99,8 @@ def main():
 
     if machine:
         print(f"Run {machine['date']} on {machine['nproc']} CPUs ({machine['cpu']}), kernel "
-              f"{machine['kernel']}, load average at start {machine['loadavg']}.")
+              f"{machine['kernel']}, load average at start {machine['loadavg']}, "
+              f"database {machine.get('engine', 'sqlite')}.")
         print()
     print("| Figure | Measured | Target | Met | Load avg (1 min) |")
     print("|---|---|---|---|---|")
