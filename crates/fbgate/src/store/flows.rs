@@ -173,7 +173,9 @@ impl Store {
     /// Marks a flow used and returns it, in one statement, when everything about the callback
     /// checks out: the state is known, unused and unexpired, the browser-binding hash matches,
     /// and the callback came to the URL of the flow's own provider. `None` otherwise (then
-    /// [`Store::find_auth_attempt`] tells why) or when a concurrent duplicate won.
+    /// [`Store::find_auth_attempt`] tells why) or when a concurrent duplicate won. The binding
+    /// is compared as a SHA-256 digest of a 256-bit random cookie, like every lookup by token
+    /// hash: timing can reveal nothing about the cookie itself.
     pub async fn claim_auth_attempt(
         &self,
         state_hash: &[u8],
