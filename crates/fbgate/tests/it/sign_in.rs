@@ -360,6 +360,20 @@ async fn a_callback_from_another_browser_or_with_a_forged_state_gets_the_error_p
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(response.text().await.unwrap().contains("invalid_state"));
 
+    // The right browser and state, at another provider's callback URL (a mix-up): the same page.
+    app.facebook_provider(&env, "other", json!({})).await;
+    let mut elsewhere = browser.callback_url.clone().unwrap();
+    elsewhere.set_path("/v1/oauth-callback/other");
+    let response = app
+        .client
+        .get(elsewhere)
+        .header("cookie", &browser.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.text().await.unwrap().contains("invalid_state"));
+
     // The legitimate browser can still finish: the failed attempts did not burn the state.
     let mine = app.deliver_callback(&browser, true).await;
     let url = url::Url::parse(mine.headers()["location"].to_str().unwrap()).unwrap();
