@@ -87,6 +87,17 @@ macro_rules! select {
 }
 pub(super) use select;
 
+/// The query reading the credential of an fbgate user's identity.
+macro_rules! identity_credential {
+    ($identity_id:expr) => {
+        sqlx::query_as::<_, $crate::store::CredentialRow>($crate::store::credentials::select!(
+            "WHERE identity_id = $1 AND owner_kind = 'user'"
+        ))
+        .bind($identity_id)
+    };
+}
+pub(super) use identity_credential;
+
 /// INSERT of one credential row (used inside the sign-in transaction).
 macro_rules! insert_credential {
     ($c:expr) => {
@@ -168,10 +179,7 @@ impl Store {
         identity_id: &str,
     ) -> Result<Option<CredentialRow>, StoreError> {
         Ok(with_pool!(&self.db, pool => {
-            sqlx::query_as(select!("WHERE identity_id = $1 AND owner_kind = 'user'"))
-                .bind(identity_id)
-                .fetch_optional(pool)
-                .await?
+            identity_credential!(identity_id).fetch_optional(pool).await?
         }))
     }
 

@@ -2,12 +2,10 @@
 
 use time::OffsetDateTime;
 
-use super::credentials::{
-    insert_credential, replace_credential_token, select as select_credentials,
-};
-use super::identities::select as select_identities;
+use super::credentials::{identity_credential, insert_credential, replace_credential_token};
+use super::identities::{identity_at_provider, identity_by_id};
 use super::sessions::insert_session;
-use super::users::{insert_user, select as select_users};
+use super::users::{insert_user, user_by_id};
 use super::{
     CredentialRow, IdentityRow, SessionRow, Store, StoreError, UserRow, conflict_on_unique,
     with_pool,
@@ -116,14 +114,17 @@ pub struct RedeemedCode {
     pub session: Option<SessionRow>,
 }
 
+/// The columns of an [`AuthAttemptRow`], for SELECT and RETURNING.
+macro_rules! attempt_columns {
+    () => {
+        "id, environment_id, provider_id, state_hash, browser_hash, flow, pkce_verifier, \
+         redirect_to, user_id, connect_session_id, scopes, created_at, expires_at, used_at"
+    };
+}
+
 macro_rules! select_attempts {
     ($rest:literal) => {
-        concat!(
-            "SELECT id, environment_id, provider_id, state_hash, browser_hash, flow, pkce_verifier, \
-             redirect_to, user_id, connect_session_id, scopes, created_at, expires_at, used_at \
-             FROM auth_attempts ",
-            $rest
-        )
+        concat!("SELECT ", attempt_columns!(), " FROM auth_attempts ", $rest)
     };
 }
 
@@ -184,17 +185,16 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<Option<AuthAttemptRow>, StoreError> {
         Ok(with_pool!(&self.db, pool => {
-            sqlx::query_as(
+            sqlx::query_as(concat!(
                 "UPDATE auth_attempts SET used_at = $1
                  WHERE state_hash = $2 AND used_at IS NULL AND expires_at > $1
                    AND browser_hash = $3
                    AND EXISTS (SELECT 1 FROM oauth_providers
                                WHERE oauth_providers.id = auth_attempts.provider_id
                                  AND oauth_providers.slug = $4)
-                 RETURNING id, environment_id, provider_id, state_hash, browser_hash, flow,
-                    pkce_verifier, redirect_to, user_id, connect_session_id, scopes, created_at,
-                    expires_at, used_at",
-            )
+                 RETURNING ",
+                attempt_columns!()
+            ))
             .bind(now)
             .bind(state_hash)
             .bind(browser_hash)
@@ -329,26 +329,18 @@ impl Store {
     ) -> Result<SignInSubject, StoreError> {
         Ok(with_pool!(&self.db, pool => {
             let mut conn = pool.acquire().await?;
-            let identity: Option<IdentityRow> =
-                sqlx::query_as(select_identities!("WHERE provider_id = $1 AND provider_user_id = $2"))
-                    .bind(provider_id)
-                    .bind(provider_user_id)
-                    .fetch_optional(&mut *conn)
-                    .await?;
+            let identity = identity_at_provider!(provider_id, provider_user_id)
+                .fetch_optional(&mut *conn)
+                .await?;
             match identity {
                 None => SignInSubject::default(),
                 Some(identity) => {
-                    let user = sqlx::query_as(select_users!("WHERE environment_id = $1 AND id = $2"))
-                        .bind(&identity.environment_id)
-                        .bind(&identity.user_id)
+                    let user = user_by_id!(&identity.environment_id, &identity.user_id)
                         .fetch_optional(&mut *conn)
                         .await?;
-                    let credential = sqlx::query_as(select_credentials!(
-                        "WHERE identity_id = $1 AND owner_kind = 'user'"
-                    ))
-                    .bind(&identity.id)
-                    .fetch_optional(&mut *conn)
-                    .await?;
+                    let credential = identity_credential!(&identity.id)
+                        .fetch_optional(&mut *conn)
+                        .await?;
                     SignInSubject {
                         identity: Some(identity),
                         user,
@@ -386,24 +378,15 @@ impl Store {
             match code {
                 None => None,
                 Some(code) => {
-                    let user = sqlx::query_as(select_users!("WHERE environment_id = $1 AND id = $2"))
-                        .bind(environment_id)
-                        .bind(&code.user_id)
+                    let user = user_by_id!(environment_id, &code.user_id)
                         .fetch_optional(&mut *conn)
                         .await?;
-                    let identity = sqlx::query_as(select_identities!(
-                        "WHERE environment_id = $1 AND id = $2"
-                    ))
-                    .bind(environment_id)
-                    .bind(&code.identity_id)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                    let credential = sqlx::query_as(select_credentials!(
-                        "WHERE identity_id = $1 AND owner_kind = 'user'"
-                    ))
-                    .bind(&code.identity_id)
-                    .fetch_optional(&mut *conn)
-                    .await?;
+                    let identity = identity_by_id!(environment_id, &code.identity_id)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                    let credential = identity_credential!(&code.identity_id)
+                        .fetch_optional(&mut *conn)
+                        .await?;
                     let session = match (&user, &identity) {
                         (Some(_), Some(_)) => {
                             session.user_id.clone_from(&code.user_id);

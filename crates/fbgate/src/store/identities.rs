@@ -41,6 +41,30 @@ macro_rules! select {
 
 pub(super) use select;
 
+/// The query reading one identity of an environment by id.
+macro_rules! identity_by_id {
+    ($environment_id:expr, $id:expr) => {
+        sqlx::query_as::<_, $crate::store::IdentityRow>($crate::store::identities::select!(
+            "WHERE environment_id = $1 AND id = $2"
+        ))
+        .bind($environment_id)
+        .bind($id)
+    };
+}
+pub(super) use identity_by_id;
+
+/// The query finding the identity of a Facebook user (app-scoped id) at a provider.
+macro_rules! identity_at_provider {
+    ($provider_id:expr, $provider_user_id:expr) => {
+        sqlx::query_as::<_, $crate::store::IdentityRow>($crate::store::identities::select!(
+            "WHERE provider_id = $1 AND provider_user_id = $2"
+        ))
+        .bind($provider_id)
+        .bind($provider_user_id)
+    };
+}
+pub(super) use identity_at_provider;
+
 impl Store {
     /// The identity of a Facebook user at a provider, if any.
     pub async fn find_identity(
@@ -49,9 +73,7 @@ impl Store {
         provider_user_id: &str,
     ) -> Result<Option<IdentityRow>, StoreError> {
         Ok(with_pool!(&self.db, pool => {
-            sqlx::query_as(select!("WHERE provider_id = $1 AND provider_user_id = $2"))
-                .bind(provider_id)
-                .bind(provider_user_id)
+            identity_at_provider!(provider_id, provider_user_id)
                 .fetch_optional(pool)
                 .await?
         }))
@@ -64,11 +86,7 @@ impl Store {
         id: &str,
     ) -> Result<Option<IdentityRow>, StoreError> {
         Ok(with_pool!(&self.db, pool => {
-            sqlx::query_as(select!("WHERE environment_id = $1 AND id = $2"))
-                .bind(environment_id)
-                .bind(id)
-                .fetch_optional(pool)
-                .await?
+            identity_by_id!(environment_id, id).fetch_optional(pool).await?
         }))
     }
 

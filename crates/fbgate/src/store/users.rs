@@ -42,6 +42,18 @@ macro_rules! select {
 }
 pub(super) use select;
 
+/// The query reading one user of an environment by id (bind nothing more).
+macro_rules! user_by_id {
+    ($environment_id:expr, $id:expr) => {
+        sqlx::query_as::<_, $crate::store::UserRow>($crate::store::users::select!(
+            "WHERE environment_id = $1 AND id = $2"
+        ))
+        .bind($environment_id)
+        .bind($id)
+    };
+}
+pub(super) use user_by_id;
+
 /// The INSERT of one `users` row, also used inside the sign-in transaction.
 macro_rules! insert_user {
     ($user:expr) => {
@@ -81,11 +93,7 @@ impl Store {
         id: &str,
     ) -> Result<Option<UserRow>, StoreError> {
         Ok(with_pool!(&self.db, pool => {
-            sqlx::query_as(select!("WHERE environment_id = $1 AND id = $2"))
-                .bind(environment_id)
-                .bind(id)
-                .fetch_optional(pool)
-                .await?
+            user_by_id!(environment_id, id).fetch_optional(pool).await?
         }))
     }
 
