@@ -71,28 +71,39 @@ impl JobRow {
 /// that calls for it.
 macro_rules! insert_job {
     ($job:expr) => {
-        sqlx::query(
-            "INSERT INTO jobs (id, environment_id, kind, payload, due_at, attempts, lease_owner,
-                lease_expires_at, last_error, outcome, created_at, done_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        $crate::store::jobs::bind_job!(
+            sqlx::query(
+                "INSERT INTO jobs (id, environment_id, kind, payload, due_at, attempts, lease_owner,
+                    lease_expires_at, last_error, outcome, created_at, done_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            ),
+            $job
         )
-        .bind(&$job.id)
-        .bind(&$job.environment_id)
-        .bind(&$job.kind)
-        .bind(&$job.payload)
-        .bind($job.due_at)
-        .bind($job.attempts)
-        .bind(&$job.lease_owner)
-        .bind($job.lease_expires_at)
-        .bind(&$job.last_error)
-        .bind(&$job.outcome)
-        .bind($job.created_at)
-        .bind($job.done_at)
     };
 }
 // Used inside other store modules' transactions to enqueue work with the change it belongs to.
 #[allow(unused_imports)]
 pub(crate) use insert_job;
+
+/// Binds a job's twelve columns, in table order, as `$1`…`$12` of `$query`.
+macro_rules! bind_job {
+    ($query:expr, $job:expr) => {
+        $query
+            .bind(&$job.id)
+            .bind(&$job.environment_id)
+            .bind(&$job.kind)
+            .bind(&$job.payload)
+            .bind($job.due_at)
+            .bind($job.attempts)
+            .bind(&$job.lease_owner)
+            .bind($job.lease_expires_at)
+            .bind(&$job.last_error)
+            .bind(&$job.outcome)
+            .bind($job.created_at)
+            .bind($job.done_at)
+    };
+}
+pub(crate) use bind_job;
 
 const COLUMNS: &str = "id, environment_id, kind, payload, due_at, attempts, lease_owner, \
      lease_expires_at, last_error, outcome, created_at, done_at";

@@ -76,24 +76,15 @@ macro_rules! record_event {
         let job = event.dispatch_job();
         // No job when the environment has no enabled endpoint: nobody would get the event, and
         // dispatch only ever sends to endpoints that existed when it happened.
-        sqlx::query(
-            "INSERT INTO jobs (id, environment_id, kind, payload, due_at, attempts, lease_owner,
-                lease_expires_at, last_error, outcome, created_at, done_at)
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
-             WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE environment_id = $2 AND enabled)",
+        $crate::store::jobs::bind_job!(
+            sqlx::query(
+                "INSERT INTO jobs (id, environment_id, kind, payload, due_at, attempts, lease_owner,
+                    lease_expires_at, last_error, outcome, created_at, done_at)
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
+                 WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE environment_id = $2 AND enabled)",
+            ),
+            job
         )
-        .bind(&job.id)
-        .bind(&job.environment_id)
-        .bind(&job.kind)
-        .bind(&job.payload)
-        .bind(job.due_at)
-        .bind(job.attempts)
-        .bind(&job.lease_owner)
-        .bind(job.lease_expires_at)
-        .bind(&job.last_error)
-        .bind(&job.outcome)
-        .bind(job.created_at)
-        .bind(job.done_at)
         .execute(&mut *$tx)
         .await?;
     }};
