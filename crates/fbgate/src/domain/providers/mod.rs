@@ -194,20 +194,19 @@ pub const PROVIDER_CACHE_TTL: std::time::Duration = std::time::Duration::from_se
 impl ProviderCache {
     /// An empty cache.
     pub fn new() -> Self {
-        Self(
+        fn cache<K, V>() -> Arc<Cache<K, V>>
+        where
+            K: std::hash::Hash + Eq + Send + Sync + 'static,
+            V: Clone + Send + Sync + 'static,
+        {
             Arc::new(
                 Cache::builder()
                     .max_capacity(10_000)
                     .time_to_live(PROVIDER_CACHE_TTL)
                     .build(),
-            ),
-            Arc::new(
-                Cache::builder()
-                    .max_capacity(10_000)
-                    .time_to_live(PROVIDER_CACHE_TTL)
-                    .build(),
-            ),
-        )
+            )
+        }
+        Self(cache(), cache())
     }
 
     /// Forgets everything (after a change: slugs may have moved).
