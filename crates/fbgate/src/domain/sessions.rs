@@ -47,18 +47,28 @@ pub async fn create(
     environment_id: &str,
     user_id: &str,
 ) -> Result<NewSession, Error> {
-    let (session, token) = new_row(ctx, environment_id, user_id);
+    let token = new_token();
+    let session = new_row(ctx, environment_id, user_id, &token);
     ctx.store.insert_session(&session).await?;
     started(ctx, session, token).await
 }
 
-/// A session row for a user and the only copy of its token, not yet stored.
-pub fn new_row(ctx: &Context, environment_id: &str, user_id: &str) -> (SessionRow, SecretString) {
+/// A new session token (256 random bits); only its hash is ever stored.
+pub fn new_token() -> SecretString {
     let mut random = [0u8; 32];
     rand::fill(&mut random);
-    let token = SecretString::new(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(random)));
+    SecretString::new(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(random)))
+}
+
+/// The row of a new session of `user_id` holding `token`, not yet stored.
+pub fn new_row(
+    ctx: &Context,
+    environment_id: &str,
+    user_id: &str,
+    token: &SecretString,
+) -> SessionRow {
     let now = ctx.clock.now();
-    let session = SessionRow {
+    SessionRow {
         id: ids::new_id("ses"),
         environment_id: environment_id.to_owned(),
         user_id: user_id.to_owned(),
@@ -66,8 +76,7 @@ pub fn new_row(ctx: &Context, environment_id: &str, user_id: &str) -> (SessionRo
         created_at: now,
         expires_at: now + ctx.settings.session_ttl,
         revoked_at: None,
-    };
-    (session, token)
+    }
 }
 
 /// A session just stored, with its token and a first JWT.

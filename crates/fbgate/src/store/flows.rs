@@ -352,15 +352,15 @@ impl Store {
     }
 
     /// Uses a one-time sign-in code, reads what it names (user, identity, credential) and, when
-    /// both user and identity still exist, starts `session` for that user (its `user_id` is
-    /// replaced by the code's): all on one pooled connection. `None` when the code is unknown,
-    /// used or expired.
+    /// both user and identity still exist, stores the session that `new_session` makes for the
+    /// code's user: all on one pooled connection. `None` when the code is unknown, used or
+    /// expired.
     pub async fn redeem_sign_in_code(
         &self,
         environment_id: &str,
         code_hash: &[u8],
         now: OffsetDateTime,
-        mut session: SessionRow,
+        new_session: impl FnOnce(&str) -> SessionRow,
     ) -> Result<Option<RedeemedCode>, StoreError> {
         Ok(with_pool!(&self.db, pool => {
             let mut conn = pool.acquire().await?;
@@ -389,7 +389,7 @@ impl Store {
                         .await?;
                     let session = match (&user, &identity) {
                         (Some(_), Some(_)) => {
-                            session.user_id.clone_from(&code.user_id);
+                            let session = new_session(&code.user_id);
                             insert_session!(session).execute(&mut *conn).await?;
                             Some(session)
                         }

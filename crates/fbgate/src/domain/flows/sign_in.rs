@@ -594,11 +594,15 @@ pub async fn exchange_code(
         message: "the sign-in code is unknown, used or expired (codes work once, for 60 seconds)"
             .to_owned(),
     };
-    // The session's user is the code's; the store fills it in.
-    let (session, token) = sessions::new_row(ctx, environment_id, "");
+    let token = sessions::new_token();
     let redeemed = ctx
         .store
-        .redeem_sign_in_code(environment_id, &hash_key(code), ctx.clock.now(), session)
+        .redeem_sign_in_code(
+            environment_id,
+            &hash_key(code),
+            ctx.clock.now(),
+            |user_id| sessions::new_row(ctx, environment_id, user_id, &token),
+        )
         .await?
         .ok_or_else(invalid)?;
     let (Some(user), Some(identity), Some(session)) =
