@@ -136,7 +136,7 @@ impl Store {
         Ok(())
     }
 
-    /// Takes up to `limit` due jobs for `owner` until `now + lease_for`.
+    /// Takes up to `limit` due jobs for `owner` until `now + lease_for`, oldest due first.
     pub async fn lease_due_jobs(
         &self,
         owner: &str,
@@ -146,7 +146,7 @@ impl Store {
     ) -> Result<Vec<JobRow>, StoreError> {
         let until = now + lease_for;
         let limit = i64::from(limit);
-        Ok(match &self.db {
+        let mut jobs: Vec<JobRow> = match &self.db {
             Db::Sqlite(pool) => {
                 sqlx::query_as(lease_sql!(""))
                     .bind(owner)
@@ -165,7 +165,11 @@ impl Store {
                     .fetch_all(pool)
                     .await?
             }
-        })
+        };
+        // RETURNING gives the rows in whatever order the UPDATE met them, not the subquery's:
+        // hand them out oldest due first.
+        jobs.sort_by_key(|job| job.due_at);
+        Ok(jobs)
     }
 
     /// Reads a job.
