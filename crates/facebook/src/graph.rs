@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::client::Facebook;
+use crate::client::{Facebook, describe_json_error};
 use crate::error::FacebookError;
 use crate::model::{
     Accounts, DEFAULT_PROFILE_FIELDS, Page, Permissions, Profile, Success, TokenOnly,
@@ -21,6 +21,9 @@ pub const DEFAULT_ACCOUNT_FIELDS: &[&str] = &[
     "category_list",
     "tasks",
 ];
+
+/// The user's edge that [`Facebook::me_with_permissions`] expands inside `/me`.
+const PERMISSIONS_EDGE: &str = "permissions";
 
 /// Most pages [`Facebook::all_accounts`] follows, so a looping cursor cannot run forever.
 pub const MAX_ACCOUNT_PAGES: usize = 100;
@@ -58,6 +61,48 @@ impl Facebook {
             status,
             detail: "profile without an id".to_owned(),
         })
+    }
+
+    /// `GET /me?fields=…,permissions`: the profile and the `permissions` edge in one call,
+    /// through field expansion (an edge named in `fields` comes back as `{"data": [...]}`
+    /// inside the node). The edge is taken out of [`Profile::raw`]. Should an answer lack it,
+    /// `/me/permissions` is asked separately.
+    pub async fn me_with_permissions(
+        &self,
+        token: &AccessToken,
+        fields: &[&str],
+    ) -> Result<(Profile, Permissions), FacebookError> {
+        let requested = if fields.is_empty() {
+            DEFAULT_PROFILE_FIELDS
+        } else {
+            fields
+        };
+        let mut all: Vec<&str> = requested
+            .iter()
+            .copied()
+            .filter(|f| *f != PERMISSIONS_EDGE)
+            .collect();
+        all.push(PERMISSIONS_EDGE);
+        let response = self
+            .get("me", &[("fields", &all.join(","))], Some(token))
+            .await?;
+        let status = response.status;
+        let mut raw = response.json::<Value>()?;
+        let edge = raw
+            .as_object_mut()
+            .and_then(|node| node.remove(PERMISSIONS_EDGE));
+        let profile = Profile::from_json(raw).ok_or_else(|| FacebookError::Protocol {
+            status,
+            detail: "profile without an id".to_owned(),
+        })?;
+        let permissions = match edge {
+            Some(edge) => serde_json::from_value(edge).map_err(|e| FacebookError::Protocol {
+                status,
+                detail: format!("permissions: {}", describe_json_error(&e)),
+            })?,
+            None => self.permissions(token).await?,
+        };
+        Ok((profile, permissions))
     }
 
     /// `GET /me/permissions`: every permission the app asked for, with its status.

@@ -115,6 +115,19 @@ async fn a_declined_permission_shows_in_permissions_and_profile() {
     assert_eq!(permissions.declined(), ["email"]);
     let profile = env.facebook.me(&token.access_token, &[]).await.unwrap();
     assert_eq!(profile.email, None);
+
+    let (profile, expanded) = env
+        .facebook
+        .me_with_permissions(&token.access_token, &["id", "email"])
+        .await
+        .unwrap();
+    assert_eq!(profile.id, ADA);
+    assert_eq!(expanded, permissions);
+    assert_eq!(
+        profile.raw.get("permissions"),
+        None,
+        "the edge is not part of the profile"
+    );
 }
 
 #[tokio::test]

@@ -33,6 +33,43 @@ async fn token_bearing_reads_carry_the_plain_proof() {
 }
 
 #[tokio::test]
+async fn the_profile_and_permissions_come_in_one_call_or_two_when_the_edge_is_missing() {
+    let permissions = json!({"data": [
+        {"permission": "public_profile", "status": "granted"},
+        {"permission": "email", "status": "declined"},
+    ]});
+    let fake = Fake::start(vec![
+        Reply::json(
+            200,
+            json!({"id": "10", "name": "Ada", "permissions": permissions}),
+        ),
+        Reply::json(200, json!({"id": "10", "name": "Ada"})),
+        Reply::json(200, permissions.clone()),
+    ])
+    .await;
+    let client = fake.client(RetryPolicy::none());
+    let token = AccessToken::new("EAAuser");
+
+    let (profile, expanded) = client
+        .me_with_permissions(&token, &["id", "name", "permissions"])
+        .await
+        .unwrap();
+    assert_eq!(profile.name.as_deref(), Some("Ada"));
+    assert_eq!(profile.raw, json!({"id": "10", "name": "Ada"}));
+    assert_eq!(expanded.declined(), ["email"]);
+    assert_eq!(fake.seen().len(), 1);
+    assert_eq!(fake.seen()[0].path, "/v25.0/me");
+    assert_eq!(fake.seen()[0].param("fields"), Some("id,name,permissions"));
+
+    let (_, fetched) = client.me_with_permissions(&token, &["id"]).await.unwrap();
+    assert_eq!(fetched, expanded);
+    let seen = fake.seen();
+    assert_eq!(seen.len(), 3);
+    assert_eq!(seen[1].param("fields"), Some("id,permissions"));
+    assert_eq!(seen[2].path, "/v25.0/me/permissions");
+}
+
+#[tokio::test]
 async fn timed_proof_mode_sends_the_time_and_writes_use_the_form_body() {
     let fake = Fake::start(vec![Reply::json(200, json!({"access_token": "EAAsys"}))]).await;
     let app = fake

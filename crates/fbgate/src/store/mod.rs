@@ -118,6 +118,9 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
+/// A pooled PostgreSQL connection idle for this long is pinged before it is used again.
+const PG_PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(5);
+
 /// Options for opening a [`Store`].
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
@@ -165,7 +168,20 @@ impl Store {
             Db::Sqlite(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let connect = PgConnectOptions::from_str(url)?;
+            // sqlx already pings every connection when it goes back to the pool, so one that
+            // was in use moments ago is known to be alive; a ping before each use as well would
+            // be one more round trip per checkout. Only a connection that sat idle long enough
+            // for the server or a proxy to have dropped it is pinged before it is handed out.
             let pool = PgPoolOptions::new()
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= PG_PING_WHEN_IDLE_FOR {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .max_connections(options.max_connections.max(1))
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(connect)

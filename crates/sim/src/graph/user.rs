@@ -1,4 +1,5 @@
-//! Nodes (`/me`, `/{id}`) and the user's edges: `permissions` and `picture`.
+//! Nodes (`/me`, `/{id}`) and the user's edges: `permissions` (also as a field of the node,
+//! by field expansion) and `picture`.
 //!
 //! `me` means whoever the token belongs to: a user, a page (page token) or a system user.
 //! A user token may read its own user only; other users answer Graph's "does not exist"
@@ -199,6 +200,10 @@ fn user_object(
                 }
             }
             "picture" => json!({ "data": picture_data(user, field, base_url)? }),
+            // Field expansion: the `permissions` edge, inside the node.
+            "permissions" => {
+                json!({ "data": permission_list(state, &record.app_id, &user.id, None) })
+            }
             other => return Err(nonexisting(other, "User")),
         };
         out.insert(name.to_owned(), value);
@@ -326,9 +331,15 @@ pub(super) fn permissions(
     let state = sim.read();
     let (_, record) = authenticate(sim, &state, request, meta, GraphError::no_token)?;
     let user_id = user_for_permissions(&state, &record, node)?;
-    let data: Vec<Value> = state
+    let data = permission_list(&state, &record.app_id, &user_id, only);
+    Ok(GraphOk::json(json!({ "data": data })))
+}
+
+/// `[{"permission","status"}]` of what `app_id` asked `user_id` for (one permission with `only`).
+fn permission_list(state: &State, app_id: &str, user_id: &str, only: Option<&str>) -> Vec<Value> {
+    state
         .grants
-        .get(&(record.app_id.clone(), user_id))
+        .get(&(app_id.to_owned(), user_id.to_owned()))
         .map(|grant| {
             grant
                 .permissions
@@ -337,8 +348,7 @@ pub(super) fn permissions(
                 .map(|(p, s)| json!({ "permission": p, "status": s }))
                 .collect()
         })
-        .unwrap_or_default();
-    Ok(GraphOk::json(json!({ "data": data })))
+        .unwrap_or_default()
 }
 
 /// `DELETE /me/permissions` (the app de-authorizes itself) and `DELETE /me/permissions/{p}`.

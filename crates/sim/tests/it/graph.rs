@@ -272,6 +272,33 @@ async fn debug_token_reports_invalid_tokens_with_subcode() {
 }
 
 #[tokio::test]
+async fn the_permissions_edge_expands_inside_the_user_node() {
+    let sim = start().await;
+    let token = sim.token(DEMO_USER_ADA, &["email"], false).await;
+    sim.delete("/v21.0/me/permissions/email", &[("access_token", &token)])
+        .await;
+    let edge = sim
+        .get("/v21.0/me/permissions", &[("access_token", &token)])
+        .await;
+    let node = sim
+        .get(
+            "/v21.0/me",
+            &[("access_token", &token), ("fields", "id,permissions")],
+        )
+        .await;
+    assert_eq!(node.body["id"], DEMO_USER_ADA);
+    assert_eq!(node.body["permissions"], edge.body);
+    assert!(
+        node.body["permissions"]["data"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({ "permission": "email", "status": "declined" })),
+        "{}",
+        node.body
+    );
+}
+
+#[tokio::test]
 async fn permissions_can_be_read_and_removed() {
     let sim = start().await;
     let token = sim

@@ -141,17 +141,13 @@ pub async fn confirm_token(
     };
     let fields = provider.settings.attribute_mapping.graph_fields();
     let field_list: Vec<&str> = fields.split(',').collect();
-    let profile = facebook
-        .me(&token, &field_list)
+    let (profile, permissions) = facebook
+        .me_with_permissions(&token, &field_list)
         .await
         .map_err(|e| facebook_failure("me", &e))?;
     if profile.id != debug_user {
         return Err(not_ours("/me names another user than debug_token"));
     }
-    let permissions = facebook
-        .permissions(&token)
-        .await
-        .map_err(|e| facebook_failure("permissions", &e))?;
     let mapped = provider.settings.attribute_mapping.apply(&profile.raw);
     Ok(ConfirmedLogin {
         token,
