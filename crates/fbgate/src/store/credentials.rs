@@ -64,22 +64,114 @@ pub struct CredentialRow {
     pub updated_at: OffsetDateTime,
 }
 
-/// The columns of a [`CredentialRow`], for SELECT and RETURNING.
+/// The columns of a [`CredentialRow`] in field order, each after `$t`: a table alias with its dot
+/// (`"u."`), or `""`. The one list behind every SELECT of the table and [`credential_at!`].
 macro_rules! columns {
-    () => {
-        "id, environment_id, provider_id, owner_kind, owner_key, tenant_id, external_user_id, \
-         connection_id, page_id, parent_id, user_id, identity_id, facebook_id, token_ciphertext, \
-         key_scope, token_type, issued_at, expires_at, data_access_expires_at, scopes, status, \
-         status_reason, last_checked_at, next_check_at, version, created_at, updated_at"
+    ($t:literal) => {
+        concat!(
+            $t,
+            "id, ",
+            $t,
+            "environment_id, ",
+            $t,
+            "provider_id, ",
+            $t,
+            "owner_kind, ",
+            $t,
+            "owner_key, ",
+            $t,
+            "tenant_id, ",
+            $t,
+            "external_user_id, ",
+            $t,
+            "connection_id, ",
+            $t,
+            "page_id, ",
+            $t,
+            "parent_id, ",
+            $t,
+            "user_id, ",
+            $t,
+            "identity_id, ",
+            $t,
+            "facebook_id, ",
+            $t,
+            "token_ciphertext, ",
+            $t,
+            "key_scope, ",
+            $t,
+            "token_type, ",
+            $t,
+            "issued_at, ",
+            $t,
+            "expires_at, ",
+            $t,
+            "data_access_expires_at, ",
+            $t,
+            "scopes, ",
+            $t,
+            "status, ",
+            $t,
+            "status_reason, ",
+            $t,
+            "last_checked_at, ",
+            $t,
+            "next_check_at, ",
+            $t,
+            "version, ",
+            $t,
+            "created_at, ",
+            $t,
+            "updated_at"
+        )
     };
 }
 pub(crate) use columns;
+
+/// Reads a [`CredentialRow`] from `$row` (any engine's row), whose columns from index `$at` on are
+/// [`columns!`]'s: for reads that join it with other tables.
+macro_rules! credential_at {
+    ($row:expr, $at:expr) => {{
+        use sqlx::Row as _;
+        let at: usize = $at;
+        $crate::store::CredentialRow {
+            id: $row.try_get(at)?,
+            environment_id: $row.try_get(at + 1)?,
+            provider_id: $row.try_get(at + 2)?,
+            owner_kind: $row.try_get(at + 3)?,
+            owner_key: $row.try_get(at + 4)?,
+            tenant_id: $row.try_get(at + 5)?,
+            external_user_id: $row.try_get(at + 6)?,
+            connection_id: $row.try_get(at + 7)?,
+            page_id: $row.try_get(at + 8)?,
+            parent_id: $row.try_get(at + 9)?,
+            user_id: $row.try_get(at + 10)?,
+            identity_id: $row.try_get(at + 11)?,
+            facebook_id: $row.try_get(at + 12)?,
+            token_ciphertext: $row.try_get(at + 13)?,
+            key_scope: $row.try_get(at + 14)?,
+            token_type: $row.try_get(at + 15)?,
+            issued_at: $row.try_get(at + 16)?,
+            expires_at: $row.try_get(at + 17)?,
+            data_access_expires_at: $row.try_get(at + 18)?,
+            scopes: $row.try_get(at + 19)?,
+            status: $row.try_get(at + 20)?,
+            status_reason: $row.try_get(at + 21)?,
+            last_checked_at: $row.try_get(at + 22)?,
+            next_check_at: $row.try_get(at + 23)?,
+            version: $row.try_get(at + 24)?,
+            created_at: $row.try_get(at + 25)?,
+            updated_at: $row.try_get(at + 26)?,
+        }
+    }};
+}
+pub(crate) use credential_at;
 
 macro_rules! select {
     ($rest:literal) => {
         concat!(
             "SELECT ",
-            $crate::store::credentials::columns!(),
+            $crate::store::credentials::columns!(""),
             " FROM credentials ",
             $rest
         )
@@ -96,7 +188,6 @@ macro_rules! identity_credential {
         .bind($identity_id)
     };
 }
-pub(super) use identity_credential;
 
 /// INSERT of one credential row (used inside the sign-in transaction).
 macro_rules! insert_credential {

@@ -2,10 +2,9 @@
 
 use time::OffsetDateTime;
 
-use super::credentials::{identity_credential, insert_credential, replace_credential_token};
-use super::identities::{identity_at_provider, identity_by_id};
+use super::credentials::{insert_credential, replace_credential_token};
 use super::sessions::insert_session;
-use super::users::{insert_user, user_by_id};
+use super::users::insert_user;
 use super::{
     CredentialRow, IdentityRow, SessionRow, Store, StoreError, UserRow, conflict_on_unique,
     with_pool,
@@ -112,6 +111,51 @@ pub struct RedeemedCode {
     pub credential: Option<CredentialRow>,
     /// The session started for the user (`None` when the user or identity is gone).
     pub session: Option<SessionRow>,
+}
+
+/// A person's identity, user and stored token side by side, for the joined reads of the sign-in
+/// below: identities as `i`, users as `u`, credentials as `c`.
+macro_rules! subject_columns {
+    () => {
+        concat!(
+            $crate::store::identities::columns!("i."),
+            ", ",
+            $crate::store::users::columns!("u."),
+            ", ",
+            $crate::store::credentials::columns!("c.")
+        )
+    };
+}
+
+/// Reads a row of [`subject_columns!`] into `(identity, user, credential)`; each is `None` where
+/// its LEFT JOIN found nothing (its id column is NULL).
+macro_rules! read_subject {
+    ($row:expr) => {{
+        use sqlx::Row as _;
+        let row = &$row;
+        let user_at = super::identities::COLUMNS;
+        let credential_at = user_at + super::users::COLUMNS;
+        let present = |at: usize| {
+            row.try_get::<Option<String>, usize>(at)
+                .map(|id| id.is_some())
+        };
+        let identity = if present(0)? {
+            Some(super::identities::identity_at!(row, 0))
+        } else {
+            None
+        };
+        let user = if present(user_at)? {
+            Some(super::users::user_at!(row, user_at))
+        } else {
+            None
+        };
+        let credential = if present(credential_at)? {
+            Some(super::credentials::credential_at!(row, credential_at))
+        } else {
+            None
+        };
+        (identity, user, credential)
+    }};
 }
 
 /// The columns of an [`AuthAttemptRow`], for SELECT and RETURNING.
@@ -328,21 +372,24 @@ impl Store {
         provider_user_id: &str,
     ) -> Result<SignInSubject, StoreError> {
         Ok(with_pool!(&self.db, pool => {
-            let mut conn = pool.acquire().await?;
-            let identity = identity_at_provider!(provider_id, provider_user_id)
-                .fetch_optional(&mut *conn)
-                .await?;
-            match identity {
+            let row = sqlx::query(concat!(
+                "SELECT ",
+                subject_columns!(),
+                " FROM identities i
+                 LEFT JOIN users u ON u.environment_id = i.environment_id AND u.id = i.user_id
+                 LEFT JOIN credentials c ON c.identity_id = i.id AND c.owner_kind = 'user'
+                 WHERE i.provider_id = $1 AND i.provider_user_id = $2"
+            ))
+            .bind(provider_id)
+            .bind(provider_user_id)
+            .fetch_optional(pool)
+            .await?;
+            match row {
                 None => SignInSubject::default(),
-                Some(identity) => {
-                    let user = user_by_id!(&identity.environment_id, &identity.user_id)
-                        .fetch_optional(&mut *conn)
-                        .await?;
-                    let credential = identity_credential!(&identity.id)
-                        .fetch_optional(&mut *conn)
-                        .await?;
+                Some(row) => {
+                    let (identity, user, credential) = read_subject!(row);
                     SignInSubject {
-                        identity: Some(identity),
+                        identity,
                         user,
                         credential,
                     }
@@ -378,15 +425,21 @@ impl Store {
             match code {
                 None => None,
                 Some(code) => {
-                    let user = user_by_id!(environment_id, &code.user_id)
-                        .fetch_optional(&mut *conn)
-                        .await?;
-                    let identity = identity_by_id!(environment_id, &code.identity_id)
-                        .fetch_optional(&mut *conn)
-                        .await?;
-                    let credential = identity_credential!(&code.identity_id)
-                        .fetch_optional(&mut *conn)
-                        .await?;
+                    // One row whatever is left of what the code names.
+                    let row = sqlx::query(concat!(
+                        "SELECT ",
+                        subject_columns!(),
+                        " FROM (SELECT 1) AS one
+                         LEFT JOIN identities i ON i.environment_id = $1 AND i.id = $3
+                         LEFT JOIN users u ON u.environment_id = $1 AND u.id = $2
+                         LEFT JOIN credentials c ON c.identity_id = $3 AND c.owner_kind = 'user'"
+                    ))
+                    .bind(environment_id)
+                    .bind(&code.user_id)
+                    .bind(&code.identity_id)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                    let (identity, user, credential) = read_subject!(row);
                     let session = match (&user, &identity) {
                         (Some(_), Some(_)) => {
                             let session = new_session(&code.user_id);

@@ -24,7 +24,7 @@ macro_rules! claim_sql {
                 LIMIT $4 ",
             $lock,
             ") RETURNING ",
-            columns!()
+            columns!("")
         )
     };
 }

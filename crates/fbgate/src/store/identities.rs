@@ -29,11 +29,67 @@ pub struct IdentityRow {
     pub synced_at: OffsetDateTime,
 }
 
+/// The columns of an [`IdentityRow`] in field order, each after `$t`: a table alias with its dot
+/// (`"u."`), or `""`. The one list behind every SELECT of the table and [`identity_at!`].
+macro_rules! columns {
+    ($t:literal) => {
+        concat!(
+            $t,
+            "id, ",
+            $t,
+            "environment_id, ",
+            $t,
+            "user_id, ",
+            $t,
+            "provider_id, ",
+            $t,
+            "provider_user_id, ",
+            $t,
+            "raw_profile, ",
+            $t,
+            "granted_scopes, ",
+            $t,
+            "declined_scopes, ",
+            $t,
+            "linked_at, ",
+            $t,
+            "synced_at"
+        )
+    };
+}
+pub(crate) use columns;
+
+/// How many [`columns!`] there are.
+pub(crate) const COLUMNS: usize = 10;
+
+/// Reads an [`IdentityRow`] from `$row` (any engine's row), whose columns from index `$at` on are
+/// [`columns!`]'s: for reads that join it with other tables.
+macro_rules! identity_at {
+    ($row:expr, $at:expr) => {{
+        use sqlx::Row as _;
+        let at: usize = $at;
+        $crate::store::IdentityRow {
+            id: $row.try_get(at)?,
+            environment_id: $row.try_get(at + 1)?,
+            user_id: $row.try_get(at + 2)?,
+            provider_id: $row.try_get(at + 3)?,
+            provider_user_id: $row.try_get(at + 4)?,
+            raw_profile: $row.try_get(at + 5)?,
+            granted_scopes: $row.try_get(at + 6)?,
+            declined_scopes: $row.try_get(at + 7)?,
+            linked_at: $row.try_get(at + 8)?,
+            synced_at: $row.try_get(at + 9)?,
+        }
+    }};
+}
+pub(crate) use identity_at;
+
 macro_rules! select {
     ($rest:literal) => {
         concat!(
-            "SELECT id, environment_id, user_id, provider_id, provider_user_id, raw_profile, \
-             granted_scopes, declined_scopes, linked_at, synced_at FROM identities ",
+            "SELECT ",
+            $crate::store::identities::columns!(""),
+            " FROM identities ",
             $rest
         )
     };
@@ -51,7 +107,6 @@ macro_rules! identity_by_id {
         .bind($id)
     };
 }
-pub(super) use identity_by_id;
 
 /// The query finding the identity of a Facebook user (app-scoped id) at a provider.
 macro_rules! identity_at_provider {
@@ -63,7 +118,6 @@ macro_rules! identity_at_provider {
         .bind($provider_user_id)
     };
 }
-pub(super) use identity_at_provider;
 
 impl Store {
     /// The identity of a Facebook user at a provider, if any.

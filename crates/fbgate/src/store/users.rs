@@ -31,11 +31,70 @@ pub struct UserRow {
     pub last_sign_in_at: Option<OffsetDateTime>,
 }
 
+/// The columns of a [`UserRow`] in field order, each after `$t`: a table alias with its dot
+/// (`"u."`), or `""`. The one list behind every SELECT of the table and [`user_at!`].
+macro_rules! columns {
+    ($t:literal) => {
+        concat!(
+            $t,
+            "id, ",
+            $t,
+            "environment_id, ",
+            $t,
+            "email, ",
+            $t,
+            "first_name, ",
+            $t,
+            "last_name, ",
+            $t,
+            "name, ",
+            $t,
+            "profile_image_url, ",
+            $t,
+            "created_via, ",
+            $t,
+            "created_at, ",
+            $t,
+            "updated_at, ",
+            $t,
+            "last_sign_in_at"
+        )
+    };
+}
+pub(crate) use columns;
+
+/// How many [`columns!`] there are.
+pub(crate) const COLUMNS: usize = 11;
+
+/// Reads a [`UserRow`] from `$row` (any engine's row), whose columns from index `$at` on are
+/// [`columns!`]'s: for reads that join it with other tables.
+macro_rules! user_at {
+    ($row:expr, $at:expr) => {{
+        use sqlx::Row as _;
+        let at: usize = $at;
+        $crate::store::UserRow {
+            id: $row.try_get(at)?,
+            environment_id: $row.try_get(at + 1)?,
+            email: $row.try_get(at + 2)?,
+            first_name: $row.try_get(at + 3)?,
+            last_name: $row.try_get(at + 4)?,
+            name: $row.try_get(at + 5)?,
+            profile_image_url: $row.try_get(at + 6)?,
+            created_via: $row.try_get(at + 7)?,
+            created_at: $row.try_get(at + 8)?,
+            updated_at: $row.try_get(at + 9)?,
+            last_sign_in_at: $row.try_get(at + 10)?,
+        }
+    }};
+}
+pub(crate) use user_at;
+
 macro_rules! select {
     ($rest:literal) => {
         concat!(
-            "SELECT id, environment_id, email, first_name, last_name, name, profile_image_url, \
-             created_via, created_at, updated_at, last_sign_in_at FROM users ",
+            "SELECT ",
+            $crate::store::users::columns!(""),
+            " FROM users ",
             $rest
         )
     };
@@ -52,7 +111,6 @@ macro_rules! user_by_id {
         .bind($id)
     };
 }
-pub(super) use user_by_id;
 
 /// The INSERT of one `users` row, also used inside the sign-in transaction.
 macro_rules! insert_user {

@@ -183,6 +183,31 @@ async fn signing_in_again_finds_the_same_user_and_replaces_the_token(engine: Eng
         first_token, second_token,
         "the new sign-in's token replaced the old one"
     );
+
+    // The sign-in reads identity, user and token with one joined query: it must read every
+    // column as the plain reads of each table do.
+    let store = app.store().await;
+    let user_id = first["user"]["id"].as_str().unwrap();
+    let identity_id = first["identity"]["id"].as_str().unwrap();
+    let identity = store.get_identity(&env.id, identity_id).await.unwrap();
+    let identity = identity.unwrap();
+    let subject = store
+        .sign_in_subject(&identity.provider_id, &identity.provider_user_id)
+        .await
+        .unwrap();
+    assert_eq!(subject.identity.as_ref(), Some(&identity));
+    assert_eq!(
+        subject.user,
+        store.get_user(&env.id, user_id).await.unwrap()
+    );
+    let credential = store.credential_for_identity(identity_id).await.unwrap();
+    assert!(credential.is_some());
+    assert_eq!(subject.credential, credential);
+    let nobody = store
+        .sign_in_subject(&identity.provider_id, "no-such-person")
+        .await
+        .unwrap();
+    assert!(nobody.identity.is_none() && nobody.user.is_none() && nobody.credential.is_none());
 }
 
 async fn a_declined_email_permission_is_refused_unless_email_is_optional(engine: Engine) {
