@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use crate::client::{Facebook, Repeat, describe_json_error};
 use crate::error::{FacebookError, GraphError};
+use crate::model::{Permissions, Profile};
 use crate::oauth::parse_debug_token;
 use crate::secret::AccessToken;
 use crate::token::DebugToken;
@@ -203,6 +204,15 @@ impl BatchResponse {
     }
 }
 
+/// What [`Facebook::debug_token_and_me`] read: each part succeeds or fails on its own.
+#[derive(Debug)]
+pub struct DebugAndProfile {
+    /// The token's `debug_token` answer.
+    pub debug: Result<DebugToken, FacebookError>,
+    /// `/me` with the token, and its permissions.
+    pub profile: Result<(Profile, Permissions), FacebookError>,
+}
+
 /// The outcome of one operation.
 #[derive(Clone, Debug, PartialEq)]
 pub enum BatchItem {
@@ -287,6 +297,52 @@ impl Facebook {
                 })),
             })
             .collect())
+    }
+
+    /// `debug_token` of a user token (with the app token) and `/me` with its permissions (with
+    /// the user token and its proof), in one batch request: the sign-in's reads after the code
+    /// exchange. The caller must accept the `debug_token` answer before it trusts the profile,
+    /// which is why the two come back as separate results. An operation that Facebook never
+    /// answered is a timed-out [`TransportError`](crate::TransportError).
+    pub async fn debug_token_and_me(
+        &self,
+        token: &AccessToken,
+        fields: &[&str],
+    ) -> Result<DebugAndProfile, FacebookError> {
+        let mut me_params = vec![
+            ("fields", crate::graph::fields_with_permissions(fields)),
+            ("access_token", token.expose().to_owned()),
+        ];
+        me_params.extend(
+            self.app()
+                .appsecret_proof_params(token, crate::client::unix_now()),
+        );
+        let me_params: Vec<(&str, &str)> =
+            me_params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let operations = [
+            BatchOperation::debug_token(token),
+            BatchOperation::get("me", &me_params),
+        ];
+        let mut items = self
+            .batch(&self.app().app_access_token(), &operations)
+            .await?
+            .into_iter();
+        let mut next = move || match items.next() {
+            Some(BatchItem::Done(response)) => Ok(response),
+            _ => Err(FacebookError::Transport(crate::TransportError {
+                timeout: true,
+                detail: "Facebook returned no answer for this batch entry".to_owned(),
+            })),
+        };
+        let debug = next().and_then(|response| response.debug_token());
+        let profile = match next().and_then(|response| {
+            let raw = response.json::<Value>()?;
+            Ok((response.code, raw))
+        }) {
+            Ok((status, raw)) => self.profile_and_permissions(token, status, raw).await,
+            Err(error) => Err(error),
+        };
+        Ok(DebugAndProfile { debug, profile })
     }
 
     async fn batch_once(

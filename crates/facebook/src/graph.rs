@@ -25,6 +25,23 @@ pub const DEFAULT_ACCOUNT_FIELDS: &[&str] = &[
 /// The user's edge that [`Facebook::me_with_permissions`] expands inside `/me`.
 const PERMISSIONS_EDGE: &str = "permissions";
 
+/// The `fields` value of a `/me` read that also expands the permissions edge: `fields` (or
+/// [`DEFAULT_PROFILE_FIELDS`] when empty), then `permissions`.
+pub(crate) fn fields_with_permissions(fields: &[&str]) -> String {
+    let requested = if fields.is_empty() {
+        DEFAULT_PROFILE_FIELDS
+    } else {
+        fields
+    };
+    let mut all: Vec<&str> = requested
+        .iter()
+        .copied()
+        .filter(|f| *f != PERMISSIONS_EDGE)
+        .collect();
+    all.push(PERMISSIONS_EDGE);
+    all.join(",")
+}
+
 /// Most pages [`Facebook::all_accounts`] follows, so a looping cursor cannot run forever.
 pub const MAX_ACCOUNT_PAGES: usize = 100;
 
@@ -72,22 +89,26 @@ impl Facebook {
         token: &AccessToken,
         fields: &[&str],
     ) -> Result<(Profile, Permissions), FacebookError> {
-        let requested = if fields.is_empty() {
-            DEFAULT_PROFILE_FIELDS
-        } else {
-            fields
-        };
-        let mut all: Vec<&str> = requested
-            .iter()
-            .copied()
-            .filter(|f| *f != PERMISSIONS_EDGE)
-            .collect();
-        all.push(PERMISSIONS_EDGE);
         let response = self
-            .get("me", &[("fields", &all.join(","))], Some(token))
+            .get(
+                "me",
+                &[("fields", &fields_with_permissions(fields))],
+                Some(token),
+            )
             .await?;
         let status = response.status;
-        let mut raw = response.json::<Value>()?;
+        self.profile_and_permissions(token, status, response.json::<Value>()?)
+            .await
+    }
+
+    /// Splits a `/me` answer asked with [`fields_with_permissions`] into the profile and the
+    /// permissions edge, reading `/me/permissions` when the edge is missing.
+    pub(crate) async fn profile_and_permissions(
+        &self,
+        token: &AccessToken,
+        status: u16,
+        mut raw: Value,
+    ) -> Result<(Profile, Permissions), FacebookError> {
         let edge = raw
             .as_object_mut()
             .and_then(|node| node.remove(PERMISSIONS_EDGE));

@@ -105,3 +105,55 @@ async fn entries_that_stay_null_are_reported_as_timed_out() {
     let items = env.facebook.batch(&token, &ops).await.unwrap();
     assert_eq!(items, [BatchItem::TimedOut]);
 }
+
+#[tokio::test]
+async fn debug_token_and_me_come_back_from_one_batch_each_on_its_own() {
+    let env = SimEnv::start().await;
+    let created = env
+        .post(
+            "/_sim/apps",
+            json!({"name": "strict", "redirect_uris": ["https://app.example.com/cb"], "require_appsecret_proof": true}),
+        )
+        .await;
+    let app_id = created["app_id"].as_str().unwrap().to_owned();
+    let secret = created["app_secret"].as_str().unwrap().to_owned();
+    let strict = env.facebook_for(&app_id, &secret);
+    let token = env.mint_for(&app_id, ADA, &["email"], false).await;
+    env.control(reqwest::Method::DELETE, "/_sim/requests", None)
+        .await;
+
+    let both = strict
+        .debug_token_and_me(&token, &["id", "name"])
+        .await
+        .unwrap();
+    let debug = both.debug.unwrap();
+    assert!(debug.is_valid && debug.is_for_app(&app_id));
+    assert_eq!(debug.user_id.as_deref(), Some(ADA));
+    let (profile, permissions) = both.profile.unwrap();
+    assert_eq!(profile.id, ADA);
+    assert!(profile.name.is_some());
+    assert_eq!(profile.raw.get("permissions"), None);
+    assert!(permissions.is_granted("email"));
+    // One request reached the emulator: the batch (its operations are logged with it).
+    let log = env
+        .control(reqwest::Method::GET, "/_sim/requests", None)
+        .await;
+    let calls: Vec<(&str, bool)> = log["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["endpoint"].as_str().unwrap(), r["batch"] == json!(true)))
+        .collect();
+    assert_eq!(
+        calls,
+        [("debug_token", true), ("me", true), ("batch", false)],
+        "{log}"
+    );
+
+    // A token of another app: debug_token says so, and /me is refused (wrong proof).
+    let foreign = env.mint(ADA, &["public_profile"], false).await;
+    let both = strict.debug_token_and_me(&foreign, &["id"]).await.unwrap();
+    let debug = both.debug.unwrap();
+    assert!(!debug.is_for_app(&app_id));
+    assert!(both.profile.is_err());
+}

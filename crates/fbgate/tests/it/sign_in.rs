@@ -43,6 +43,31 @@ async fn a_new_facebook_user_signs_in_and_the_app_gets_user_identity_session_and
     assert_eq!(returned_error(&returned), None);
     let signed_in = app.exchange(&env, &returned).await;
 
+    // Facebook was asked as little as the flow allows: the code exchange, then debug_token and
+    // /me (with its permissions expanded) in one batch, then the long-lived exchange.
+    let log: Value = app
+        .client
+        .get(app.sim_url("/_sim/requests"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let graph_calls: Vec<&str> = log["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["app_id"] == json!(provider.app_id) && r["batch"] != json!(true))
+        .filter_map(|r| r["endpoint"].as_str())
+        .filter(|e| !e.starts_with("dialog"))
+        .collect();
+    assert_eq!(
+        graph_calls,
+        ["oauth/access_token", "batch", "oauth/access_token"],
+        "{log}"
+    );
+
     assert_eq!(signed_in["is_new_user"], true);
     let user = &signed_in["user"];
     assert_eq!(user["email"].as_str(), person.email.as_deref());

@@ -81,16 +81,22 @@ pub async fn sign_in(
     let recorded = match credential {
         NativeCredential::AccessToken(token) => {
             let facebook = sign_in::facebook_for(ctx, &provider).await?;
-            let login = sign_in::confirm_token(ctx, &facebook, &provider, token, true)
-                .await
-                .map_err(|failure| {
-                    tracing::info!(
-                        code = failure.code.as_str(),
-                        detail = failure.detail.as_deref().unwrap_or("-"),
-                        "native sign-in refused"
-                    );
-                    refused(failure.code, failure.detail.as_deref())
-                })?;
+            let login = sign_in::confirm_token(
+                ctx,
+                &facebook,
+                &provider,
+                token,
+                sign_in::TokenSource::HandedIn,
+            )
+            .await
+            .map_err(|failure| {
+                tracing::info!(
+                    code = failure.code.as_str(),
+                    detail = failure.detail.as_deref().unwrap_or("-"),
+                    "native sign-in refused"
+                );
+                refused(failure.code, failure.detail.as_deref())
+            })?;
             sign_in::record_sign_in(ctx, &provider, login).await
         }
         NativeCredential::LimitedLogin { id_token, nonce } => {

@@ -99,23 +99,44 @@ pub async fn facebook_for(ctx: &Context, provider: &Provider) -> Result<Facebook
         .map_err(|e| Error::Internal(format!("facebook client: {e}")))
 }
 
-/// Confirms a user token: ours, valid, and the same person as `/me`; then reads the profile and
-/// the permissions. `exchange_long_lived` says whether to trade it for a long-lived one first.
-/// Failures carry no return URL; the caller decides where they are reported.
+/// Where a user token to confirm comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenSource {
+    /// fbgate's own code exchange, with the app's secret: `debug_token` and `/me` go to
+    /// Facebook in one batch request, and the profile is used only once `debug_token` confirmed
+    /// the token.
+    CodeExchange,
+    /// Handed in by an app (native sign-in): nothing but `debug_token` is asked with it until
+    /// `debug_token` has confirmed it.
+    HandedIn,
+}
+
+/// Confirms a user token: ours, valid, and the same person as `/me`; trades it for a long-lived
+/// one and reads the profile and the permissions. Failures carry no return URL; the caller
+/// decides where they are reported.
 pub async fn confirm_token(
     ctx: &Context,
     facebook: &Facebook,
     provider: &Provider,
     token: AccessToken,
-    exchange_long_lived: bool,
+    source: TokenSource,
 ) -> Result<ConfirmedLogin, FlowFailure> {
     let not_ours = |detail: &str| {
         FlowFailure::page(FlowErrorCode::TokenNotForThisApp).with_detail(detail.to_owned())
     };
-    let debug = facebook
-        .debug_token(&token)
-        .await
-        .map_err(|e| facebook_failure("debug_token", &e))?;
+    let fields = provider.settings.attribute_mapping.graph_fields();
+    let field_list: Vec<&str> = fields.split(',').collect();
+    let (debug, batched_profile) = match source {
+        TokenSource::CodeExchange => {
+            let both = facebook
+                .debug_token_and_me(&token, &field_list)
+                .await
+                .map_err(|e| facebook_failure("debug_token", &e))?;
+            (both.debug, Some(both.profile))
+        }
+        TokenSource::HandedIn => (facebook.debug_token(&token).await, None),
+    };
+    let debug = debug.map_err(|e| facebook_failure("debug_token", &e))?;
     if !debug.is_valid {
         return Err(not_ours("debug_token: token is not valid"));
     }
@@ -127,24 +148,19 @@ pub async fn confirm_token(
         .clone()
         .ok_or_else(|| not_ours("debug_token: no user id"))?;
     let now = ctx.clock.now();
-    let (token, expires_at) = if exchange_long_lived {
-        let long = facebook
-            .exchange_long_lived(&token)
-            .await
-            .map_err(|e| facebook_failure("long-lived exchange", &e))?;
-        let expires = long
-            .expires_in
-            .map(|s| now + std::time::Duration::from_secs(s));
-        (long.access_token, expires)
-    } else {
-        (token, debug.expires_at())
-    };
-    let fields = provider.settings.attribute_mapping.graph_fields();
-    let field_list: Vec<&str> = fields.split(',').collect();
-    let (profile, permissions) = facebook
-        .me_with_permissions(&token, &field_list)
+    let long = facebook
+        .exchange_long_lived(&token)
         .await
-        .map_err(|e| facebook_failure("me", &e))?;
+        .map_err(|e| facebook_failure("long-lived exchange", &e))?;
+    let expires_at = long
+        .expires_in
+        .map(|s| now + std::time::Duration::from_secs(s));
+    let token = long.access_token;
+    let profile = match batched_profile {
+        Some(profile) => profile,
+        None => facebook.me_with_permissions(&token, &field_list).await,
+    };
+    let (profile, permissions) = profile.map_err(|e| facebook_failure("me", &e))?;
     if profile.id != debug_user {
         return Err(not_ours("/me names another user than debug_token"));
     }
@@ -197,9 +213,15 @@ pub async fn complete(ctx: &Context, resumed: Resumed) -> Result<Url, FlowFailur
         .exchange_code(&AuthorizationCode::new(code), exchange)
         .await
         .map_err(|e| returning_to(facebook_failure("exchange", &e), &redirect_to))?;
-    let login = confirm_token(ctx, &facebook, &provider, short.access_token, true)
-        .await
-        .map_err(|failure| returning_to(failure, &redirect_to))?;
+    let login = confirm_token(
+        ctx,
+        &facebook,
+        &provider,
+        short.access_token,
+        TokenSource::CodeExchange,
+    )
+    .await
+    .map_err(|failure| returning_to(failure, &redirect_to))?;
     if let Some(session_id) = attempt.connect_session_id.as_deref() {
         let connection =
             crate::domain::connections::complete(ctx, &facebook, &provider, session_id, &login)
