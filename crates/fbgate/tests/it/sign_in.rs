@@ -20,6 +20,7 @@ on_both_engines!(
     rerequest_asks_facebook_again_for_declined_permissions,
     a_code_that_expired_at_facebook_is_token_exchange_failed,
     facebook_failing_is_facebook_unavailable_and_nothing_is_stored,
+    batch_operations_facebook_never_answers_are_asked_again_alone,
 );
 
 async fn a_new_facebook_user_signs_in_and_the_app_gets_user_identity_session_and_token(
@@ -648,4 +649,28 @@ async fn facebook_failing_is_facebook_unavailable_and_nothing_is_stored(engine: 
         .await
         .unwrap();
     assert_eq!(users["data"], json!([]));
+}
+
+async fn batch_operations_facebook_never_answers_are_asked_again_alone(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let env = app.create_environment("nulls").await;
+    let provider = app.facebook_provider(&env, "facebook", json!({})).await;
+    let person = app
+        .facebook_user("Null Person", Some("null@example.com"))
+        .await;
+    app.consent_as(&provider, &person, &[]).await;
+    // Facebook answers `null` for every operation of every batch (timed out at its end).
+    let faults = app
+        .client
+        .post(app.sim_url("/_sim/faults"))
+        .json(&json!({ "batch_null_rate": 1.0 }))
+        .send()
+        .await
+        .unwrap();
+    assert!(faults.status().is_success());
+    let returned = app.sign_in(&env, &provider, "").await;
+    assert_eq!(returned_error(&returned), None);
+    let signed_in = app.exchange(&env, &returned).await;
+    assert_eq!(signed_in["user"]["email"], "null@example.com");
+    assert_eq!(signed_in["identity"]["token_status"], "active");
 }

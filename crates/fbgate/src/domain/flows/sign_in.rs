@@ -126,13 +126,19 @@ pub async fn confirm_token(
     };
     let fields = provider.settings.attribute_mapping.graph_fields();
     let field_list: Vec<&str> = fields.split(',').collect();
+    // An operation that failed inside the batch is asked again on its own below, with the
+    // client's retries, as it would have been without the batch.
     let (debug, batched_profile) = match source {
         TokenSource::CodeExchange => {
             let both = facebook
                 .debug_token_and_me(&token, &field_list)
                 .await
                 .map_err(|e| facebook_failure("debug_token", &e))?;
-            (both.debug, Some(both.profile))
+            let debug = match both.debug {
+                Ok(debug) => Ok(debug),
+                Err(_) => facebook.debug_token(&token).await,
+            };
+            (debug, both.profile.ok())
         }
         TokenSource::HandedIn => (facebook.debug_token(&token).await, None),
     };
@@ -156,11 +162,13 @@ pub async fn confirm_token(
         .expires_in
         .map(|s| now + std::time::Duration::from_secs(s));
     let token = long.access_token;
-    let profile = match batched_profile {
-        Some(profile) => profile,
-        None => facebook.me_with_permissions(&token, &field_list).await,
+    let (profile, permissions) = match batched_profile {
+        Some(read) => read,
+        None => facebook
+            .me_with_permissions(&token, &field_list)
+            .await
+            .map_err(|e| facebook_failure("me", &e))?,
     };
-    let (profile, permissions) = profile.map_err(|e| facebook_failure("me", &e))?;
     if profile.id != debug_user {
         return Err(not_ours("/me names another user than debug_token"));
     }
