@@ -95,6 +95,18 @@ impl SimEnv {
         AccessToken::new(answer["access_token"].as_str().unwrap())
     }
 
+    /// Registers an app that requires `appsecret_proof`; returns its id and secret.
+    pub async fn strict_app(&self) -> (String, String) {
+        let created = self
+            .post(
+                "/_sim/apps",
+                json!({"name": "strict", "redirect_uris": ["https://app.example.com/cb"], "require_appsecret_proof": true}),
+            )
+            .await;
+        let field = |name: &str| created[name].as_str().unwrap().to_owned();
+        (field("app_id"), field("app_secret"))
+    }
+
     pub async fn revoke(&self, token: &AccessToken, subcode: Option<u32>) {
         let mut body = json!({"access_token": token.expose()});
         if let Some(subcode) = subcode {

@@ -109,14 +109,7 @@ async fn entries_that_stay_null_are_reported_as_timed_out() {
 #[tokio::test]
 async fn debug_token_and_me_come_back_from_one_batch_each_on_its_own() {
     let env = SimEnv::start().await;
-    let created = env
-        .post(
-            "/_sim/apps",
-            json!({"name": "strict", "redirect_uris": ["https://app.example.com/cb"], "require_appsecret_proof": true}),
-        )
-        .await;
-    let app_id = created["app_id"].as_str().unwrap().to_owned();
-    let secret = created["app_secret"].as_str().unwrap().to_owned();
+    let (app_id, secret) = env.strict_app().await;
     let strict = env.facebook_for(&app_id, &secret);
     let token = env.mint_for(&app_id, ADA, &["email"], false).await;
     env.control(reqwest::Method::DELETE, "/_sim/requests", None)

@@ -289,14 +289,7 @@ async fn emulator_latency_beyond_the_timeout_is_a_transport_error() {
 #[tokio::test]
 async fn apps_that_require_a_proof_accept_both_forms_and_refuse_a_wrong_one() {
     let env = SimEnv::start().await;
-    let created = env
-        .post(
-            "/_sim/apps",
-            json!({"name": "strict", "redirect_uris": ["https://app.example.com/cb"], "require_appsecret_proof": true}),
-        )
-        .await;
-    let app_id = created["app_id"].as_str().unwrap().to_owned();
-    let secret = created["app_secret"].as_str().unwrap().to_owned();
+    let (app_id, secret) = env.strict_app().await;
     let token = env.mint_for(&app_id, ADA, &["public_profile"], true).await;
 
     let plain = env.facebook_for(&app_id, &secret);
